@@ -1,0 +1,42 @@
+# The two commands a newcomer needs: `make app` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8866
+
+.PHONY: app test lab setup system-deps lint bench clean
+
+# A virtual environment with the project installed (editable) and its test tools.
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+setup: system-deps $(BIN)/.installed
+
+system-deps:
+	bash scripts/system-deps.sh
+
+# The Voilà app for non-coders, on http://127.0.0.1:$(PORT)/
+app: setup
+	@echo "AI Band Workbench: open http://127.0.0.1:$(PORT)/ in your browser (Ctrl-C stops it)"
+	$(BIN)/voila notebooks/app.ipynb --no-browser --port=$(PORT) --Voila.ip=127.0.0.1
+
+# JupyterLab on the notebooks.
+lab: setup
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+
+# The whole suite: lint, unit and service tests, browser tests, the notebooks through nbval.
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache generated_accompaniments
