@@ -1,0 +1,287 @@
+"""Does the band sound right? Checked on every example progression, slash chords, N.C., each
+style in each meter it plays, several seeds: the bass names each chord, strong beats are chord
+tones or the usual tensions, keys voicings keep 3rd and 7th and move smoothly, registers hold,
+nothing pitched sounds under N.C., drums are GM on channel 10, the final chord is held."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import workbench
+from workbench.instruments import GM_DRUM_NAMES, REGISTERS
+
+EXAMPLES_FILE = Path(__file__).resolve().parents[3] / "shared" / "progressions" / "examples.txt"
+# The same lines as ../shared/progressions/examples.txt, so a clean clone tests them too.
+EXAMPLES_FALLBACK = """\
+pop-I-V-vi-IV     | 4/4 | G major  | | G | D | Em | C |
+doo-wop           | 4/4 | C major  | | C | Am | F | G |
+ii-V-I-major      | 4/4 | Bb major | | Cm7 | F7 | Bbmaj7 | Bbmaj7 |
+ii-V-i-minor      | 4/4 | A minor  | | Bm7b5 | E7b9 | Am6 | Am6 |
+basic-blues-C     | 4/4 | C major  | | C7 | C7 | C7 | C7 | F7 | F7 | C7 | C7 | G7 | F7 | C7 | G7 |
+minor-vamp        | 4/4 | D minor  | | Dm7 | Dm7 | Gm7 | A7 |
+two-per-bar       | 4/4 | F major  | | F Dm | Gm7 C7 | F Bb | C7 F |
+explicit-beats    | 4/4 | C major  | | C:3 G/B:1 | Am:2 Am/G:2 | F:4 | G:2 G7:2 |
+repeat-bar        | 4/4 | E minor  | | Em | % | Am | B7 |
+slash-bass-line   | 4/4 | C major  | | C | C/B | Am | Am/G | F | C/E | Dm7 | G7sus4 G7 |
+waltz-3-4         | 3/4 | G major  | | G | Em | Am7 | D7 |
+jig-6-8           | 6/8 | D major  | | D | G | D | A7 |
+no-chord-stop     | 4/4 | E major  | | E | A | N.C. | B7 |
+altered-dominants | 4/4 | C major  | | Dm9 | G7alt | Cmaj9 | A7#9 | Dm11 | G13 | C6/9 | C6/9 |
+"""
+
+
+def _examples():
+    text = EXAMPLES_FILE.read_text() if EXAMPLES_FILE.exists() else EXAMPLES_FALLBACK
+    out = []
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, meter, key, prog = (part.strip() for part in line.split("|", 3))
+        out.append((name, meter, prog))
+    return out
+
+
+EXAMPLES = _examples()
+# Per meter: slash chords, N.C., sevenths, two chords a bar (all in the meter's bar notation).
+EXTRA = {
+    "4/4": "| C | Am7 | Dm7 G7/B | C/E | Fmaj7 | N.C. | G7sus4 | Cmaj7 | Em7b5 A7b9 | Dm | "
+           "Bb7 | Am/G | D/F# | F6 | G13 | C |",
+    "3/4": "| C | Am7 | Dm7 | G7/B | C/E | N.C. | F | Fm6 | Cmaj7 | A7 | Dm7 | G7 | C |",
+    "6/8": "| D | Bm7 | G | A7/C# | D/F# | N.C. | Em7 | A7 | Dmaj7 | G | A7sus4 | D |",
+    "2/4": "| C | C | Am | Am | F | G7/B | C/E | N.C. | Dm7 | G7 | C | C |",
+    "12/8": "| C7 | F7 | C7 | C7 | F7 | F7 | C7 | A7 | Dm7 | G7 | C7 N.C. | G7 |",
+}
+JAZZ = ("| Dm9 | G7alt | Cmaj7 | A7b9 | Bm7b5 | E7#9 | Am6 | D13 | Ebdim7 | Dm7 G7 | "
+        "Bb13#11 | C7b5 | F#m7b5 B7#5 | Em7 A7 | Dm11 G7b9 | Caug | Csus2 | C5 | CmMaj7 | "
+        "Fm6 | Bb9sus4 | Eb/G | Cadd9 | C6/9 |")
+SEEDS = (0, 5)
+STRONG_ONLY = {("swing", "bass")}  # walking bass: passing/approach notes between strong beats
+
+
+def _cases():
+    cases = []
+    for style in workbench.styles():
+        for name, meter, prog in EXAMPLES:
+            if meter in style.meters:
+                cases.append((style.name, meter, name, prog))
+        for meter in style.meters:
+            cases.append((style.name, meter, f"extra-{meter}", EXTRA[meter]))
+        if "4/4" in style.meters:
+            cases.append((style.name, "4/4", "jazz-chords", JAZZ))
+    return cases
+
+
+CASES = _cases()
+
+
+def _ids(case):
+    return f"{case[0]}-{case[1]}-{case[2]}"
+
+
+# -- music arithmetic, written independently of the band's own ---------------------------------
+
+def _low(chord):
+    return {i for i in chord.intervals if i < 12}
+
+
+def allowed_pcs(chord):
+    """Chord tones plus the usual tensions: 9; 13 on major and dominant; 11 on minor."""
+    low = _low(chord)
+    pcs = set(chord.pitch_classes) | {chord.bass, (chord.root + 2) % 12}
+    if 4 in low:
+        pcs.add((chord.root + 9) % 12)
+    elif 3 in low:
+        pcs.add((chord.root + 5) % 12)
+    return pcs
+
+
+def third_and_seventh(chord):
+    """The chord's 3rd and 7th pitch classes, or None if it is not a seventh chord with a 3rd."""
+    low = _low(chord)
+    third = 4 if 4 in low else 3 if 3 in low else None
+    seventh = 11 if 11 in low else 10 if 10 in low else None
+    if seventh is None and low >= {3, 6, 9}:
+        seventh = 9
+    if third is None or seventh is None:
+        return None
+    return (chord.root + third) % 12, (chord.root + seventh) % 12
+
+
+def felt_beats(meter):
+    num, den = (int(x) for x in meter.split("/"))
+    if den == 8 and num % 3 == 0:
+        return [i * 1.5 for i in range(num // 3)]
+    return [i * 4.0 / den for i in range(num)]
+
+
+def strong_beats(meter):
+    if meter == "4/4":
+        return [0.0, 2.0]
+    return [0.0] if meter in ("3/4", "2/4") else felt_beats(meter)
+
+
+def chord_at(arr, t):
+    for ev in arr.chords:
+        if ev.start - 1e-6 <= t < ev.start + ev.duration - 1e-6:
+            return ev
+    return None
+
+
+def on_grid(arr, t, positions, tol=0.1):
+    bpb = arr.beats_per_bar
+    pos = (t - arr.offset) % bpb
+    return any(abs(pos - p) < tol or abs(pos - p - bpb) < tol for p in positions)
+
+
+def voicings(arr, track="keys"):
+    """Per chord, the distinct pitches of a track that start inside it (chords it skips left out)."""
+    out = []
+    notes = arr.tracks[track].notes
+    for ev in arr.chords:
+        if ev.chord.is_no_chord:
+            continue
+        ps = sorted({n.pitch for n in notes if ev.start - 1e-6 <= n.start < ev.start + ev.duration - 1e-6})
+        if ps:
+            out.append((ev, ps))
+    return out
+
+
+# -- the checks ------------------------------------------------------------------------------
+
+def check_bass_on_changes(arr):
+    bass = arr.tracks["bass"].notes
+    starts = {}
+    for n in bass:
+        starts.setdefault(round(n.start, 6), []).append(n.pitch % 12)
+    for ev in arr.chords:
+        if ev.chord.is_no_chord:
+            continue
+        got = starts.get(round(ev.start, 6), [])
+        assert ev.chord.bass in got, (
+            f"bass at beat {ev.start} ({ev.chord.symbol}) plays {got}, wants pc {ev.chord.bass}")
+
+
+def check_strong_beats(arr):
+    for name, track in arr.tracks.items():
+        if track.is_drum:
+            continue
+        grid = strong_beats(arr.meter) if (arr.style, name) in STRONG_ONLY else felt_beats(arr.meter)
+        for n in track.notes:
+            if not on_grid(arr, n.start, grid):
+                continue
+            ev = chord_at(arr, n.start)
+            assert ev is not None and not ev.chord.is_no_chord, f"{name} note outside the chords"
+            assert n.pitch % 12 in allowed_pcs(ev.chord), (
+                f"{name} plays pc {n.pitch % 12} at beat {n.start} over {ev.chord.symbol}")
+
+
+def check_keys_voicings(arr, track="keys"):
+    vs = voicings(arr, track)
+    for ev, ps in vs:
+        need = third_and_seventh(ev.chord)
+        if need:
+            pcs = {p % 12 for p in ps}
+            assert set(need) <= pcs, f"{track} on {ev.chord.symbol} lack 3rd/7th: {ps}"
+    moves = []
+    for (_, a), (ev, b) in zip(vs, vs[1:], strict=False):
+        moves.extend(min(abs(p - q) for q in a) for p in b)
+        leap = abs(sum(b) / len(b) - sum(a) / len(a))
+        assert leap <= 7, f"{track} hand leaps {leap:.1f} semitones into {ev.chord.symbol}: {a} -> {b}"
+    if moves:
+        assert sum(moves) / len(moves) <= 3.0, f"{track} voices move {sum(moves) / len(moves):.2f} on average"
+
+
+def check_registers(arr):
+    for name, (lo, hi) in REGISTERS.items():
+        if name in arr.tracks:
+            ps = [n.pitch for n in arr.tracks[name].notes]
+            assert all(lo <= p <= hi for p in ps), f"{name} leaves {lo}-{hi}: {min(ps)}-{max(ps)}"
+
+
+def check_no_chord(arr):
+    spans = [(ev.start, ev.start + ev.duration) for ev in arr.chords if ev.chord.is_no_chord]
+    for name, track in arr.tracks.items():
+        if track.is_drum:
+            continue
+        for n in track.notes:
+            for a, b in spans:
+                assert not (n.start < b - 1e-6 and n.end > a + 1e-6), (
+                    f"{name} sounds {n.start}-{n.end} in the N.C. at {a}-{b}")
+
+
+def check_drums(arr):
+    d = arr.tracks["drums"]
+    assert d.is_drum and d.channel == 9
+    assert d.notes and all(n.pitch in GM_DRUM_NAMES for n in d.notes)
+
+
+def check_ending(arr):
+    last = arr.chords[-1]
+    end = arr.length_beats
+    if last.chord.is_no_chord:
+        return
+    for name, track in arr.tracks.items():
+        held = [n for n in track.notes if abs(n.start - last.start) < 0.1 and n.end >= end - 1e-6]
+        if track.is_drum:
+            assert any(n.pitch == 49 for n in held), "no final crash"
+        else:
+            assert held, f"{name} does not hold the final chord"
+            assert all(n.pitch % 12 in allowed_pcs(last.chord) for n in held)
+        late = [n for n in track.notes if n.start > last.start + 0.1]
+        assert not late, f"{name} keeps playing over the final chord"
+
+
+def check_keys_chord_on_the_change(arr):
+    """Where the keys strike a seventh chord's change, that one stroke holds its 3rd and 7th."""
+    notes = arr.tracks["keys"].notes
+    for ev in arr.chords:
+        need = not ev.chord.is_no_chord and third_and_seventh(ev.chord)
+        stroke = {n.pitch % 12 for n in notes if abs(n.start - ev.start) < 1e-6}
+        if need and stroke:
+            assert set(need) <= stroke, f"keys strike {ev.chord.symbol} without 3rd/7th: {stroke}"
+
+
+def check_pad_voicings(arr):
+    check_keys_voicings(arr, "pad")
+
+
+ALL_CHECKS = (check_bass_on_changes, check_strong_beats, check_keys_voicings,
+              check_keys_chord_on_the_change, check_pad_voicings, check_registers, check_no_chord,
+              check_drums, check_ending)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids)
+def test_band_sounds_right(case):
+    style, meter, _, prog = case
+    for seed in SEEDS:
+        arr = workbench.generate(prog, style=style, meter=meter, seed=seed)
+        for check in ALL_CHECKS:
+            check(arr)
+
+
+@pytest.mark.parametrize("style", [s.name for s in workbench.styles()])
+def test_band_sounds_right_when_busy_and_with_a_count_in(style):
+    meter = workbench.styles()[[s.name for s in workbench.styles()].index(style)].meters[0]
+    arr = workbench.generate(EXTRA[meter], style=style, meter=meter, seed=11, intensity=1.0,
+                             density={t: 1.0 for t in workbench.TRACKS}, count_in=True, repeat=2)
+    for check in ALL_CHECKS:
+        check(arr)
+    arr = workbench.generate(EXTRA[meter], style=style, meter=meter, seed=12, intensity=0.0)
+    for check in ALL_CHECKS:
+        check(arr)
+
+
+@pytest.mark.parametrize("style", [s.name for s in workbench.styles()])
+def test_humanized_takes_keep_registers_and_silence(style):
+    """Humanize moves notes off the grid, never out of the register or into an N.C. bar."""
+    for meter in next(s for s in workbench.styles() if s.name == style).meters:
+        for seed in (1, 2, 3):
+            arr = workbench.generate(EXTRA[meter], style=style, meter=meter, seed=seed,
+                                     humanize=1.0, intensity=0.8)
+            check_registers(arr)
+            check_no_chord(arr)
+            check_drums(arr)
+            for t in arr.tracks.values():
+                assert all(0 <= n.start < n.end <= arr.length_beats + 1e-9 for n in t.notes)

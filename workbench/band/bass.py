@@ -1,0 +1,261 @@
+"""The bass: the chord's bass note (slash bass, else root) on every chord change, then the
+style's line. Swing walks (chord tones on the strong beats, approach notes into the next chord).
+
+Table hits are ``(pos, dur, vel, weight, degree)``; degrees: R bass note, 5 fifth, L lower fifth,
+8 octave, 3 third, 7 seventh (else octave), 6 sixth on major/dominant (else fifth), A chromatic
+approach into the next chord's bass, N the next chord's bass (anticipation), G a dead/ghost note.
+"""
+
+from __future__ import annotations
+
+from workbench.band.common import (
+    EPS,
+    beat_positions,
+    has_table,
+    nearest,
+    resolve,
+    shape,
+    strong_positions,
+)
+from workbench.instruments import REGISTERS
+
+LO, HI = REGISTERS["bass"]
+ROOT_LO, ROOT_HI, ROOT_CENTER = 28, 43, 36
+
+
+def _eighths(degrees, vel_on=100, vel_off=88, dur=0.45, w_off=1.0):
+    return tuple((i * 0.5, dur, vel_on if i % 2 == 0 else vel_off, 1.0 if i % 2 == 0 else w_off, d)
+                 for i, d in enumerate(degrees))
+
+
+TABLES = {
+    "rock": {
+        "4/4": (_eighths("RRRRRRRR"), _eighths("RRRRRR8A", w_off=0.9)),
+    },
+    "pop": {
+        "4/4": (((0, 1.45, 100, 1, "R"), (1.5, 0.45, 84, 0.8, "R"), (2, 0.95, 94, 1, "5"),
+                 (3, 0.45, 86, 0.7, "8"), (3.5, 0.45, 84, 0.6, "A")),
+                ((0, 1.45, 100, 1, "R"), (1.5, 0.45, 84, 0.8, "R"), (2, 0.95, 94, 1, "R"),
+                 (3, 0.95, 86, 0.7, "5"))),
+        "3/4": (((0, 1.9, 98, 1, "R"), (2, 0.95, 84, 0.8, "5")),),
+        "6/8": (((0, 1.4, 100, 1, "R"), (1.5, 0.95, 86, 1, "5"), (2.5, 0.45, 78, 0.5, "A")),),
+    },
+    "ballad": {
+        "4/4": (((0, 1.95, 92, 1, "R"), (2, 1.45, 82, 1, "5"), (3.5, 0.45, 70, 0.4, "A")),
+                ((0, 2.95, 92, 1, "R"), (3, 0.95, 76, 0.6, "5"))),
+        "3/4": (((0, 2.9, 90, 1, "R"), (2, 0.95, 72, 0.4, "5")),),
+        "6/8": (((0, 1.45, 90, 1, "R"), (1.5, 1.45, 80, 0.8, "5")),),
+    },
+    "funk": {
+        "4/4": (((0, 0.35, 112, 1, "R"), (0.75, 0.2, 92, 0.8, "8"), (1.0, 0.15, 48, 0.5, "G"),
+                 (1.5, 0.2, 96, 0.9, "R"), (1.75, 0.2, 100, 0.8, "8"), (2.25, 0.15, 50, 0.5, "G"),
+                 (2.5, 0.35, 100, 0.9, "R"), (3.0, 0.2, 94, 0.6, "7"), (3.25, 0.2, 90, 0.7, "8"),
+                 (3.5, 0.15, 55, 0.5, "G"), (3.75, 0.2, 96, 0.7, "5")),
+                ((0, 0.35, 112, 1, "R"), (0.5, 0.15, 50, 0.5, "G"), (0.75, 0.2, 96, 0.8, "R"),
+                 (1.25, 0.2, 100, 0.8, "8"), (1.75, 0.2, 92, 0.7, "R"), (2.5, 0.2, 98, 0.9, "5"),
+                 (2.75, 0.2, 92, 0.7, "8"), (3.25, 0.15, 50, 0.5, "G"), (3.5, 0.2, 96, 0.8, "7"),
+                 (3.75, 0.2, 90, 0.7, "A"))),
+    },
+    "bossa": {
+        "4/4": (((0, 1.45, 96, 1, "R"), (1.5, 0.45, 80, 1, "5"), (2, 1.45, 90, 1, "5"),
+                 (3.5, 0.45, 80, 1, "N")),),
+    },
+    "shuffle": {
+        "4/4": (_eighths(("R", "3", "5", "6", "7", "6", "5", "3"), 100, 84),),
+    },
+    "waltz": {
+        "3/4": (((0, 0.95, 100, 1, "R"), (2, 0.9, 70, 0.3, "5")),
+                ((0, 0.95, 96, 1, "L"), (2, 0.9, 70, 0.3, "L"))),
+    },
+    "reggae": {
+        "4/4": (((0, 0.9, 100, 1, "R"), (1.5, 0.4, 86, 0.8, "R"), (2, 0.9, 96, 1, "5"),
+                 (3, 0.4, 86, 0.7, "3"), (3.5, 0.4, 86, 0.7, "5")),
+                ((0, 0.9, 100, 1, "R"), (1.0, 0.4, 80, 0.5, "5"), (1.5, 0.4, 86, 0.8, "8"),
+                 (2, 0.9, 94, 1, "5"), (3.5, 0.4, 84, 0.8, "A"))),
+    },
+    "country": {
+        "4/4": (((0, 0.9, 100, 1, "R"), (2, 0.9, 94, 1, "L"), (3.5, 0.4, 78, 0.3, "A")),),
+    },
+}
+
+WALKING = {"swing"}
+
+
+def has_pattern(style: str, meter: str) -> bool:
+    """Whether the style has (or derives) a pattern for the meter."""
+    return style in WALKING or has_table(TABLES[style], meter, "6/8")
+
+
+def _bass_pitches(ctx):
+    """The bass note of each chord, each the nearest to the last so the line does not jump."""
+    prev = ROOT_CENTER
+    out = []
+    for ev in ctx.events:
+        if ev.nc:
+            out.append(None)
+            continue
+        pc = shape(ev.chord).bass
+        best = None
+        for p in range(ROOT_LO, ROOT_HI + 1):
+            if p % 12 == pc:
+                cost = abs(p - prev) + 0.5 * abs(p - ROOT_CENTER)
+                if best is None or cost < best[0]:
+                    best = (cost, p)
+        out.append(best[1])
+        prev = best[1]
+    return out
+
+
+def _target(ev, pitches):
+    nxt = ev.next
+    if nxt is None or nxt.nc:
+        return None
+    return pitches[nxt.index]
+
+
+def _pitch(deg, sh, bp, ev, pitches, rng, last):
+    if deg == "R":
+        return bp
+    if deg == "5" or deg == "L":
+        if sh.fifth is None:
+            return bp
+        want = bp + 5 if deg == "5" else bp - 5
+        return nearest(sh.pc(sh.fifth), want, LO, HI)
+    if deg == "8":
+        return bp + 12 if bp + 12 <= HI else bp
+    if deg == "3":
+        if sh.third is None:
+            return bp + 12 if bp + 12 <= HI else bp
+        return nearest(sh.pc(sh.third), bp + 4, LO, HI)
+    if deg == "7":
+        if sh.seventh is None:
+            return bp + 12 if bp + 12 <= HI else bp
+        return nearest(sh.pc(sh.seventh), bp + 10, LO, HI)
+    if deg == "6":
+        if sh.kind in ("maj", "dom") and sh.seventh != 11:
+            return nearest(sh.pc(9), bp + 9, LO, HI)
+        return _pitch("5", sh, bp, ev, pitches, rng, last)
+    if deg == "G":
+        return last if last is not None else bp
+    tgt = _target(ev, pitches)
+    if deg == "N":
+        return tgt if tgt is not None else bp
+    if deg == "A":
+        if tgt is None:
+            return _pitch("5", sh, bp, ev, pitches, rng, last)
+        step = -1 if rng.random() < 0.6 else 1
+        p = tgt + step
+        return p if LO <= p <= HI else tgt - step
+    return bp
+
+
+def play(ctx, rng, style) -> list:
+    out = []
+    add = out.append
+    pitches = _bass_pitches(ctx)
+    walking = style.name in WALKING
+    table = None if walking else resolve(TABLES[style.name], ctx)
+    strong = strong_positions(ctx.meter)
+    on_beat = set(beat_positions(ctx.meter))
+    bpb = ctx.bpb
+    last = None
+    for ev in ctx.events:
+        if ev.nc:
+            last = None
+            continue
+        bp = pitches[ev.index]
+        if ctx.final(ev):
+            add((bp, ev.start, ev.end, 100))
+            continue
+        sh = shape(ev.chord)
+        if walking:
+            last = _walk(ctx, rng, ev, sh, bp, pitches, strong, add)
+            continue
+        placed = False
+        for t, (_, dur, vel, weight, deg) in ctx.hits(table, ev):
+            at_start = abs(t - ev.start) < EPS
+            if at_start:
+                deg = "R"
+                placed = True
+            elif not ctx.keep(weight, rng):
+                continue
+            p = _pitch(deg, sh, bp, ev, pitches, rng, last)
+            if deg in ("A", "N") and round(t % bpb, 6) in on_beat:
+                p = bp  # approach notes belong between the beats, never on one
+            end = t + dur
+            if end > ev.end:
+                end = ev.end
+            add((p, t, end, vel))
+            last = p
+        if not placed:
+            add((bp, ev.start, min(ev.start + 1.0, ev.end), 100))
+            last = bp
+    out.sort(key=lambda n: n[1])
+    return out
+
+
+def _walk(ctx, rng, ev, sh, bp, pitches, strong, add):
+    """Quarter notes: the bass note on the chord, chord tones on the strong beats, passing tones
+    between, and a chromatic (or dominant) approach into the next chord on the last beat.
+    Below intensity 0.3 it plays a two-feel (half notes) instead."""
+    bpb = ctx.bpb
+    start = ev.start
+    n = int(ev.duration + EPS)
+    tgt = _target(ev, pitches)
+    tones = [sh.root] + [sh.pc(i) for i in (sh.third, sh.fifth, sh.seventh or sh.sixth)
+                         if i is not None]
+    passing = tones + [sh.pc(2), sh.pc(5 if sh.kind == "min" else 9)]
+    if ctx.intensity < 0.3 and n >= 2 and ctx.meter == "4/4":
+        half = n // 2
+        add((bp, start, start + half - 0.1, 96))
+        if n - half >= 1:
+            p = _pitch("5", sh, bp, ev, pitches, rng, bp)
+            add((p, start + half, min(start + n, ev.end) - 0.1, 88))
+        return bp
+    skip_p = max(0.0, ctx.density - 0.6) * 0.5
+    skip_at = 0.5 + ctx.swing / 4.0  # the swung "and"
+
+    def put(p, t, end, vel):
+        # now and then a ghosted skip note on the swung "and", as walking bassists rake
+        if skip_p and end - t > 0.8 and rng.random() < skip_p:
+            add((p, t, t + skip_at - 0.02, vel))
+            add((p, t + skip_at, end, 50))
+        else:
+            add((p, t, end, vel))
+
+    cur = bp
+    put(bp, start, start + 0.9 if n >= 1 else ev.end, 100)
+    for i in range(1, n):
+        t = start + i
+        pos = round(t % bpb, 6)
+        is_strong = pos in strong
+        if i == n - 1 and tgt is not None and not is_strong:
+            r = rng.random()
+            if r < 0.45:
+                p = tgt - 1
+            elif r < 0.8:
+                p = tgt + 1
+            else:  # the next chord's dominant (a fifth above its root), from whichever side
+                p = nearest((tgt + 7) % 12, cur, LO, 52)
+            if p == cur:  # never a repeated note into the change
+                p = tgt + 1 if cur != tgt + 1 else tgt - 1
+            if not LO <= p <= HI:
+                p = tgt + 1 if p < LO else tgt - 1
+        else:
+            pool = tones if is_strong else passing
+            aim = tgt if tgt is not None else bp
+            cands = []
+            for pc in set(pool):
+                p = nearest(pc, cur + (2 if aim >= cur else -2), LO, 52)
+                if p != cur:
+                    cands.append((abs(p - cur) + 0.3 * abs(p - aim), p))
+            cands.sort()
+            if not cands:
+                p = cur
+            else:
+                p = cands[0][1] if len(cands) == 1 or rng.random() < 0.65 else cands[1][1]
+        vel = 92 if is_strong else 84
+        vel += int(rng.random() * 8) - 4
+        put(p, t, min(t + 0.9, ev.end), vel)
+        cur = p
+    return cur

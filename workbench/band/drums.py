@@ -1,0 +1,248 @@
+"""The drums (General MIDI kit on channel 10): a groove table per style, fills at phrase ends
+with a crash on the next downbeat, a crash on the held final chord.
+
+Table hits are ``(pos, dur, vel, weight, note)``.
+"""
+
+from __future__ import annotations
+
+from workbench.band.common import EPS, bar_of, beat_positions, has_table, hits, resolve
+from workbench.instruments import Drum as D
+
+_E8 = (0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5)
+_E16 = tuple(i * 0.25 for i in range(16))
+_Q4 = (0, 1, 2, 3)
+
+TABLES = {
+    "rock": {
+        "4/4": (
+            bar_of(hits(D.HAT, _E8, 72, accent={0: 96, 1: 90, 2: 96, 3: 90}),
+                   hits(D.KICK, (0, 2), 108), hits(D.KICK, (2.5,), 92, 0.5),
+                   hits(D.SNARE, (1, 3), 112)),
+            bar_of(hits(D.HAT, _E8, 72, accent={0: 96, 1: 90, 2: 96, 3: 90}),
+                   hits(D.KICK, (0, 2, 2.5), 104), hits(D.KICK, (0.5,), 88, 0.4),
+                   hits(D.SNARE, (1, 3), 112), hits(D.SNARE, (3.75,), 50, 0.3)),
+        ),
+    },
+    "pop": {
+        "4/4": (
+            bar_of(hits(D.HAT, _E8, 62, accent={0: 84, 1: 80, 2: 84, 3: 80}),
+                   hits(D.KICK, (0, 2), 100), hits(D.KICK, (1.5,), 86, 0.6),
+                   hits(D.SNARE, (1, 3), 102), hits(D.TAMBOURINE, (1, 3), 60, 0.4)),
+            bar_of(hits(D.HAT, _E8, 62, accent={0: 84, 1: 80, 2: 84, 3: 80}),
+                   hits(D.KICK, (0, 2, 2.5), 98), hits(D.KICK, (3.5,), 80, 0.3),
+                   hits(D.SNARE, (1, 3), 102), hits(D.TAMBOURINE, (1, 3), 60, 0.4)),
+        ),
+        "3/4": (
+            bar_of(hits(D.HAT, (0, 0.5, 1, 1.5, 2, 2.5), 60, accent={0: 82}),
+                   hits(D.KICK, (0,), 100), hits(D.KICK, (1.5,), 80, 0.4),
+                   hits(D.SNARE, (1, 2), 84)),
+        ),
+        "6/8": (
+            bar_of(hits(D.HAT, (0, 0.5, 1, 1.5, 2, 2.5), 62, accent={0: 84, 1.5: 80}),
+                   hits(D.KICK, (0,), 102), hits(D.KICK, (2.5,), 84, 0.4),
+                   hits(D.SNARE, (1.5,), 104)),
+        ),
+    },
+    "ballad": {
+        "4/4": (
+            bar_of(hits(D.HAT, _E8, 50, accent={0: 64, 2: 62}),
+                   hits(D.KICK, (0,), 92), hits(D.KICK, (2.5,), 78, 0.6),
+                   hits(D.SIDE_STICK, (1, 3), 84)),
+        ),
+        "3/4": (
+            bar_of(hits(D.HAT, (0, 1, 2), 50, accent={0: 62}),
+                   hits(D.KICK, (0,), 90), hits(D.SIDE_STICK, (2,), 74, 0.7)),
+        ),
+        "6/8": (
+            bar_of(hits(D.HAT, (0, 0.5, 1, 1.5, 2, 2.5), 50, accent={0: 62, 1.5: 60}),
+                   hits(D.KICK, (0,), 92), hits(D.KICK, (2.5,), 70, 0.3),
+                   hits(D.SIDE_STICK, (1.5,), 84)),
+        ),
+    },
+    "funk": {
+        "4/4": (
+            bar_of(hits(D.HAT, _E16, 52, accent={p: 84 for p in _E8}),
+                   hits(D.KICK, (0, 2.5), 110), hits(D.KICK, (0.75,), 96, 0.7),
+                   hits(D.KICK, (2.75, 3.25), 90, 0.4),
+                   hits(D.SNARE, (1, 3), 114),
+                   hits(D.SNARE, (1.75, 2.25, 3.75), 36, 0.6)),
+            bar_of(hits(D.HAT, tuple(p for p in _E16 if p != 3.5), 52,
+                        accent={p: 84 for p in _E8}),
+                   hits(D.OPEN_HAT, (3.5,), 80),
+                   hits(D.KICK, (0, 1.5, 2.5), 108), hits(D.KICK, (0.75,), 92, 0.5),
+                   hits(D.SNARE, (1, 3), 114),
+                   hits(D.SNARE, (0.5, 1.75, 2.25), 36, 0.6)),
+        ),
+    },
+    "swing": {
+        "4/4": (
+            bar_of(hits(D.RIDE, (0, 1, 1.5, 2, 3, 3.5), 70, dur=0.5,
+                        accent={1: 86, 3: 86, 1.5: 60, 3.5: 60}),
+                   hits(D.PEDAL_HAT, (1, 3), 72),
+                   hits(D.KICK, _Q4, 34, 0.6)),
+        ),
+        "3/4": (
+            bar_of(hits(D.RIDE, (0, 1, 1.5, 2), 70, dur=0.5, accent={0: 82, 1.5: 60}),
+                   hits(D.PEDAL_HAT, (1, 2), 66),
+                   hits(D.KICK, (0,), 40, 0.6)),
+        ),
+    },
+    "bossa": {
+        "4/4": (
+            bar_of(hits(D.HAT, _E8, 54, accent={0: 66, 2: 66}),
+                   hits(D.KICK, (0, 2), 88), hits(D.KICK, (1.5, 3.5), 70),
+                   hits(D.SIDE_STICK, (0, 1.5, 3), 80)),
+            bar_of(hits(D.HAT, _E8, 54, accent={0: 66, 2: 66}),
+                   hits(D.KICK, (0, 2), 88), hits(D.KICK, (1.5, 3.5), 70),
+                   hits(D.SIDE_STICK, (1, 2.5), 80)),
+        ),
+    },
+    "shuffle": {
+        "4/4": (
+            bar_of(hits(D.HAT, _E8, 58, accent={0: 86, 1: 82, 2: 86, 3: 82}),
+                   hits(D.KICK, (0, 2), 104), hits(D.KICK, (2.5,), 84, 0.4),
+                   hits(D.SNARE, (1, 3), 108), hits(D.SNARE, (1.5, 3.5), 36, 0.4)),
+        ),
+    },
+    "waltz": {
+        "3/4": (
+            bar_of(hits(D.KICK, (0,), 92), hits(D.SNARE, (1, 2), 56),
+                   hits(D.HAT, (0, 1, 2), 52, accent={0: 64}),
+                   hits(D.HAT, (2.5,), 40, 0.3)),
+        ),
+    },
+    "reggae": {
+        "4/4": (
+            bar_of(hits(D.HAT, _E8, 56, accent={0.5: 74, 1.5: 74, 2.5: 74, 3.5: 74}),
+                   hits(D.KICK, (2,), 108), hits(D.SIDE_STICK, (2,), 104),
+                   hits(D.HAT, (3.75,), 40, 0.3)),
+            bar_of(hits(D.HAT, tuple(p for p in _E8 if p != 3.5), 56,
+                        accent={0.5: 74, 1.5: 74, 2.5: 74}),
+                   hits(D.OPEN_HAT, (3.5,), 70, 0.9),
+                   hits(D.KICK, (2,), 108), hits(D.SIDE_STICK, (2,), 104)),
+        ),
+    },
+    "country": {
+        "4/4": (
+            bar_of(hits(D.SNARE, _E16, 40, accent={1: 100, 3: 100, 1.5: 64, 3.5: 64,
+                                                   0.5: 56, 2.5: 56}),
+                   hits(D.KICK, (0, 2), 100),
+                   hits(D.PEDAL_HAT, (1, 3), 60, 0.6)),
+        ),
+    },
+}
+
+
+def has_pattern(style: str, meter: str) -> bool:
+    """Whether the style has (or derives) a pattern for the meter."""
+    return has_table(TABLES[style], meter, "6/8")
+
+
+_FILL_VOICES = {
+    "snare": (D.SNARE,),
+    "toms": (D.TOM_HI, D.TOM_HI, D.TOM_HI_MID, D.TOM_MID, D.TOM_LO, D.TOM_FLOOR_HI,
+             D.TOM_FLOOR_LO, D.TOM_FLOOR_LO),
+    "mix": (D.SNARE, D.TOM_HI, D.SNARE, D.TOM_MID, D.SNARE, D.TOM_LO, D.TOM_FLOOR_LO,
+            D.TOM_FLOOR_LO),
+}
+_CRASH_START = {"rock", "pop", "funk", "country", "shuffle"}
+
+
+def _fill(ctx, rng, bar_start, add):
+    """A fill over the end of the bar, returning where it starts (the groove stops there)."""
+    bpb = ctx.bpb
+    if ctx.compound:
+        length, step = (3.0 if ctx.intensity > 0.65 and bpb >= 6 else 1.5), 0.5
+    else:
+        length = 2.0 if ctx.intensity > 0.65 and bpb >= 3 else 1.0
+        step = 1.0 / 3.0 if ctx.swing >= 0.5 else 0.25
+        if ctx.style.name in ("ballad", "reggae", "bossa", "waltz"):
+            step = 0.5 if ctx.swing < 0.5 else 1.0 / 3.0
+    start = bar_start + bpb - length
+    n = int(round(length / step))
+    r = rng.random()
+    voices = _FILL_VOICES["snare" if r < 0.3 else "toms" if r < 0.65 else "mix"]
+    soft = ctx.style.name in ("ballad", "bossa", "waltz", "swing")
+    top = 92 if soft else 116
+    bottom = 56 if soft else 76
+    for i in range(n):
+        if 0 < i < n - 1 and rng.random() < 0.15:
+            continue
+        note = voices[min(len(voices) - 1, i * len(voices) // n)]
+        vel = bottom + (top - bottom) * i // max(1, n - 1)
+        add((note, round(start + i * step, 6), round(start + (i + 1) * step, 6), vel))
+    add((D.KICK, start, start + 0.25, bottom + 10))
+    return start
+
+
+def play(ctx, rng, style) -> list:
+    out = []
+    add = out.append
+    table = resolve(TABLES[style.name], ctx)
+    bpb = ctx.bpb
+    n = len(table)
+    events = ctx.events
+    final = events[-1] if ctx.ending and events else None
+    stop = final.start if final is not None else ctx.bars * bpb
+    phrase = ctx.phrase
+    total = ctx.bars
+    final_bar = int(stop // bpb + EPS) if final is not None else total
+    crash_at = set()
+    if style.name in _CRASH_START and ctx.intensity >= 0.5:
+        crash_at.add(0.0)
+    swing_comp = style.name == "swing"
+    backbeat = style.name in ("rock", "pop", "country", "shuffle", "funk")
+    lift = backbeat and ctx.intensity >= 0.75
+    sparse = backbeat and ctx.intensity <= 0.2
+    beats = set(beat_positions(ctx.meter))
+    last = [h[0] for h in table[0] if h[4] == D.HAT]
+    lift_at = last[-1] if last else None
+    for b in range(total):
+        base = b * bpb
+        if base >= stop - EPS:
+            break
+        cut = base + bpb
+        fill_here = (b + 1 < final_bar and (b + 1) % phrase == 0) or (b + 1 == final_bar and b > 0)
+        if fill_here and (b + 1) * bpb <= stop + EPS:
+            cut = _fill(ctx, rng, base, add)
+            crash_at.add(round(base + bpb, 6))
+        crash_here = round(base, 6) in crash_at
+        for pos, dur, vel, weight, note in table[b % n]:
+            t = base + pos
+            if t >= cut - EPS or t >= stop - EPS:
+                continue
+            if crash_here and pos == 0 and note in (D.HAT, D.RIDE, D.OPEN_HAT):
+                continue
+            if weight < 1.0 and not ctx.keep(weight, rng):
+                continue
+            if note == D.HAT:
+                if sparse and pos not in beats:
+                    continue  # a quiet take keeps the hi-hat on the beats only
+                if lift and b % 2 and pos == lift_at:
+                    note, dur, vel = D.OPEN_HAT, 0.45, vel + 10  # the open hat into the bar
+            add((note, t, t + dur, vel))
+        if crash_here and base < stop - EPS:
+            add((D.CRASH, base, base + 1.0, 104))
+            add((D.KICK, base, base + 0.25, 100))
+        if swing_comp:
+            for q in beat_positions(ctx.meter):
+                t = base + q + (0.5 + ctx.swing / 4.0)
+                if t < cut - EPS and t < stop - EPS and rng.random() < 0.3 * ctx.density:
+                    add((D.SNARE if rng.random() < 0.7 else D.KICK, t, t + 0.2,
+                         38 + int(rng.random() * 18)))
+    if final is not None:
+        add((D.CRASH, final.start, final.end, 110))
+        add((D.KICK, final.start, final.start + 0.5, 108))
+    # one hit per drum per instant: the groove's hit yields to a fill or crash there
+    seen = {}
+    for note in out:
+        seen[(note[0], round(note[1], 4))] = note
+    out = sorted(seen.values(), key=lambda x: (x[1], x[0]))
+    return out
+
+
+def count_in(ctx) -> list:
+    """One bar of sticks on the beats (before bar 1; the caller shifts everything else)."""
+    return [(D.STICKS, q, q + 0.25, 100 if i == 0 else 86)
+            for i, q in enumerate(beat_positions(ctx.meter))]

@@ -1,0 +1,255 @@
+"""``generate``: a progression and a style in, an :class:`~workbench.arrangement.Arrangement` out.
+
+Each part gets its own ``random.Random`` seeded from (seed, style, track), so a take depends on
+nothing but its inputs (no global random state, no clock, no dict order) and changing one
+track's settings does not reshuffle the others.
+"""
+
+from __future__ import annotations
+
+import random
+from operator import attrgetter, itemgetter
+
+from workbench.arrangement import Arrangement, Note, Track
+from workbench.band import bass, drums, guitar, keys, pad
+from workbench.band.common import EPS, Context, Event, bar_beats
+from workbench.band.styles import check_meter, get_style
+from workbench.instruments import CHANNELS, DEFAULT_PROGRAMS, REGISTERS, TRACKS, program_number
+
+PARTS = {"bass": bass, "drums": drums, "keys": keys, "pad": pad, "guitar": guitar}
+HUMAN_TIME = 0.03  # beats of timing spread at humanize=1 (about 15 ms at 120 bpm)
+HUMAN_VEL = 14  # velocity spread at humanize=1
+
+
+def _unit(name, value, lo=0.0, hi=1.0):
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number from {lo:g} to {hi:g}, not {value!r}") from None
+    if not lo <= v <= hi:
+        raise ValueError(f"{name} must be from {lo:g} to {hi:g}, not {value!r}")
+    return v
+
+
+def _tracks(tracks):
+    if tracks is None:
+        return list(TRACKS)
+    if isinstance(tracks, str):
+        tracks = [t for t in tracks.replace(" ", "").split(",") if t]
+    out = []
+    for t in tracks:
+        name = str(t).strip().lower()
+        if name not in TRACKS:
+            raise ValueError(f"unknown track {t!r}; tracks: {', '.join(TRACKS)}")
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise ValueError(f"no tracks chosen; tracks: {', '.join(TRACKS)}")
+    return [t for t in TRACKS if t in out]
+
+
+def _per_track(name, mapping, convert):
+    if not mapping:
+        return {}
+    out = {}
+    for track, value in dict(mapping).items():
+        if track not in TRACKS:
+            raise ValueError(f"{name}: unknown track {track!r}; tracks: {', '.join(TRACKS)}")
+        try:
+            out[track] = convert(f"{name}[{track!r}]", value)
+        except ValueError as exc:
+            text = str(exc)
+            raise ValueError(text if text.startswith(name) else f"{name}[{track!r}]: {text}") from None
+    return out
+
+
+def _progression(progression, meter, key, style):
+    from workbench.progression import Progression, parse_progression
+
+    if isinstance(progression, Progression):
+        if meter is not None and meter != progression.meter:
+            kept = None if getattr(progression, "key_detected", True) else progression.key
+            progression = parse_progression(progression.text, meter=meter, key=key or kept)
+        return progression
+    if meter is None:
+        meter = "4/4" if "4/4" in style.meters else style.meters[0]
+    return parse_progression(progression, meter=meter, key=key)
+
+
+def _events(prog, repeat):
+    """The chord spans the band plays (repeated), linked to their neighbours."""
+    span = prog.bars * prog.beats_per_bar
+    events = []
+    for r in range(repeat):
+        for ce in prog.events:
+            start = ce.start + r * span
+            ev = Event(len(events), start, start + ce.duration, ce.chord, ce.bar + r * prog.bars)
+            events.append(ev)
+    for a, b in zip(events, events[1:], strict=False):
+        a.next = b
+        b.prev = a
+    if events:
+        events[-1].last = True
+    return events
+
+
+def _shifted_chords(prog, repeat, offset):
+    from dataclasses import replace
+
+    span = prog.bars * prog.beats_per_bar
+    bars_shift = 1 if offset else 0
+    out = []
+    for r in range(repeat):
+        for ce in prog.events:
+            if r == 0 and not offset:
+                out.append(ce)
+            else:
+                out.append(replace(ce, start=ce.start + r * span + offset,
+                                   bar=ce.bar + r * prog.bars + bars_shift))
+    return out
+
+
+def generate(progression, style="pop", tracks=None, tempo=120, meter=None, key=None, seed=0,
+             swing=None, humanize=0.0, intensity=0.5, instruments=None, levels=None,
+             density=None, count_in=False, repeat=1) -> Arrangement:
+    """Play a progression as a band.
+
+    ``progression`` is a :class:`~workbench.progression.Progression`, bar notation
+    (``"| C Am | F G |"``) or a list of chords (one a bar). ``tracks`` defaults to all five.
+    ``swing`` (0 straight .. 2/3 triplet .. 1) defaults to the style's (6/8 and 12/8 are
+    triplets already and ignore it); ``humanize`` (0..1) loosens timing (up to 0.03 beats) and
+    velocity; ``intensity`` (0..1) sets dynamics, busyness and fill length; ``instruments`` (GM
+    program number or name), ``levels`` (velocity scale 0..1, 0 silences the track) and
+    ``density`` (0..1, default from intensity) are per track. The same inputs and ``seed`` give
+    the same notes; ``count_in`` adds a bar of sticks before bar 1 (everything moves a bar
+    later); ``repeat`` plays the progression that many times, ending once.
+
+    With ``meter=None`` a text progression is read in 4/4, or in the style's own meter if it
+    has no 4/4 (waltz); a :class:`Progression` keeps its meter unless ``meter`` says otherwise
+    (then its text is read again). ``key`` names the key of the files and key signature.
+    """
+    st = get_style(style)
+    names = _tracks(tracks)
+    try:
+        tempo = float(tempo)
+    except (TypeError, ValueError):
+        raise ValueError(f"tempo must be a number of beats per minute, not {tempo!r}") from None
+    if not 20 <= tempo <= 300:
+        raise ValueError(f"tempo {tempo:g} is outside 20-300 bpm")
+    if meter is not None:
+        meter = str(meter).strip()
+        check_meter(st, meter)
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        try:
+            seed = int(seed)
+        except (TypeError, ValueError):
+            raise ValueError(f"seed must be an integer, not {seed!r}") from None
+    swing_v = st.default_swing if swing is None else _unit("swing", swing)
+    humanize = _unit("humanize", humanize)
+    intensity = _unit("intensity", intensity)
+    try:
+        repeat = int(repeat)
+    except (TypeError, ValueError):
+        raise ValueError(f"repeat must be a whole number, not {repeat!r}") from None
+    if not 1 <= repeat <= 64:
+        raise ValueError(f"repeat must be from 1 to 64, not {repeat}")
+    programs = _per_track("instruments", instruments, lambda n, v: program_number(v))
+    level = _per_track("levels", levels, _unit)
+    dens = _per_track("density", density, _unit)
+
+    prog = _progression(progression, meter, key, st)
+    check_meter(st, prog.meter)
+    key_obj = prog.key
+    if key is not None:
+        from workbench.keys import Key, parse_key
+
+        key_obj = key if isinstance(key, Key) else parse_key(key)
+
+    events = _events(prog, repeat)
+    bpb = bar_beats(prog.meter)
+    bars = prog.bars * repeat
+    ctx = Context(events, prog.meter, bars, swing_v, st.swing_unit, intensity, st)
+    offset = bpb if count_in else 0.0
+    default_density = 0.5 + (intensity - 0.5) * 0.6
+    vel_scale = 0.75 + 0.5 * intensity
+    nc_spans = [(ev.start, ev.end) for ev in events if ev.nc]
+
+    out_tracks = {}
+    for name in names:
+        rng = random.Random(f"{seed}/{st.name}/{name}")
+        ctx.density = dens.get(name, default_density)
+        raw = PARTS[name].play(ctx, rng, st)
+        if name == "drums" and count_in:
+            raw = drums.count_in(ctx) + [(p, s + offset, e + offset, v) for p, s, e, v in raw]
+            shift = 0.0
+        else:
+            shift = offset
+        scale = vel_scale * level.get(name, 1.0)
+        notes = _finish(raw, shift, scale, humanize, rng, name, nc_spans, name == "drums")
+        is_drum = name == "drums"
+        program = programs.get(name, st.program(name, DEFAULT_PROGRAMS[name]))
+        if level.get(name, 1.0) == 0.0:
+            notes = []
+        out_tracks[name] = Track(name, program, CHANNELS[name], is_drum, notes)
+
+    length = bars * bpb + offset
+    return Arrangement(
+        tracks=out_tracks, chords=_shifted_chords(prog, repeat, offset), tempo=tempo,
+        meter=prog.meter, key=key_obj, style=st.name, seed=seed,
+        bars=bars + (1 if count_in else 0), length_beats=length, progression=prog,
+        swing=swing_v, count_in=bool(count_in), offset=offset)
+
+
+def _finish(raw, shift, scale, humanize, rng, name, nc_spans, is_drum):
+    """Velocity scale, humanize, register guard, shift, no overlapping same-pitch notes.
+
+    The one loop every note goes through, so it is written for speed: no per-note calls
+    beyond building the Note.
+    """
+    lo, hi = REGISTERS.get(name, (0, 127))
+    if is_drum:
+        lo, hi = 0, 127
+    tj = 2 * HUMAN_TIME * humanize
+    vj = 2 * HUMAN_VEL * humanize
+    rand = rng.random
+    sounding = {}
+    notes = []
+    append = notes.append
+    raw.sort(key=_by_start)
+    for p, s, e, v in raw:
+        if p < lo or p > hi:
+            while p < lo:
+                p += 12
+            while p > hi:
+                p -= 12
+        if humanize:
+            d = (rand() - 0.5) * tj
+            if d < 0 and (s + d < 0 or nc_spans and any(
+                    a - EPS <= s + d < b - EPS for a, b in nc_spans)):
+                d = 0.0  # never before the start, never early into a no-chord bar
+            s += d
+            if e - s < 0.05:
+                e = s + 0.05
+            v = int(v * scale + (rand() - 0.5) * vj + 0.5)
+        else:
+            v = int(v * scale + 0.5)
+        if v < 1:
+            v = 1
+        elif v > 127:
+            v = 127
+        s += shift
+        prev = sounding.get(p)
+        if prev is not None and prev.end > s:
+            if prev.start >= s - EPS:
+                continue  # the same pitch struck twice at once: keep the first
+            prev.end = s
+        n = Note(p, s, e + shift, v)
+        sounding[p] = n
+        append(n)
+    if humanize:
+        notes.sort(key=_note_start)
+    return notes
+
+
+_by_start = itemgetter(1, 0)
+_note_start = attrgetter("start")

@@ -1,0 +1,283 @@
+"""Standard MIDI File encoding and atomic, never-overwriting file writing.
+
+Why a hand-written encoder rather than mido/pretty_midi/music21: writing the six files of a
+32-bar band has a 5 ms budget, and those libraries build one Python object per MIDI event (and
+take 50-500 ms just to import). Here each track becomes one sorted list of packed ints and one
+``bytearray``; a track chunk is encoded once and reused by its own file and the band file.
+
+Format 1, 480 ticks per quarter note. Track 0 is the conductor (name, tempo, time signature,
+key signature); each following track carries its name, a program change and its notes.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import itertools
+import os
+import struct
+import threading
+from pathlib import Path
+
+PPQ = 480
+
+_MAJOR_SHARPS = {0: 0, 7: 1, 2: 2, 9: 3, 4: 4, 11: 5, 6: 6, 1: -5, 8: -4, 3: -3, 10: -2, 5: -1}
+
+
+def key_signature(tonic: int, mode: str, name: str = "") -> tuple[int, int]:
+    """(sharps or -flats, 0 major / 1 minor) for a key; the spelled name picks Gb over F#."""
+    minor = mode.startswith("min")
+    sf = _MAJOR_SHARPS[(tonic + 3) % 12 if minor else tonic % 12]
+    head = name.split(" ")[0] if name else ""
+    if sf == 6 and ("b" in head[1:] or "♭" in head):
+        sf = -6
+    elif sf == -5 and ("#" in head or "♯" in head):
+        sf = 7
+    return sf, 1 if minor else 0
+
+
+def _varlen(value: int) -> bytes:
+    """MIDI variable-length quantity."""
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def _meta(kind: int, data: bytes) -> bytes:
+    return b"\xff" + bytes((kind,)) + _varlen(len(data)) + data
+
+
+def _chunk(body: bytes | bytearray) -> bytes:
+    return b"MTrk" + struct.pack(">I", len(body)) + bytes(body)
+
+
+def _text(text: str) -> bytes:
+    return text.encode("utf-8", "replace")
+
+
+def parse_meter(meter: str) -> tuple[int, int]:
+    num, den = meter.split("/")
+    return int(num), int(den)
+
+
+def conductor_chunk(name: str, tempo: float, meter: str, key_sf: int, key_minor: int,
+                    length_beats: float) -> bytes:
+    """Track 0: name, time signature, key signature, tempo, end of track after the last bar."""
+    num, den = parse_meter(meter)
+    # MIDI clocks per metronome click: a dotted quarter in compound meters, else the beat unit.
+    clocks = 36 if den == 8 and num % 3 == 0 and num > 3 else 24 * 4 // den
+    body = bytearray(b"\x00")
+    body += _meta(0x03, _text(name))
+    body += b"\x00" + _meta(0x58, bytes((num, den.bit_length() - 1, clocks, 8)))
+    body += b"\x00" + _meta(0x59, struct.pack(">bB", key_sf, key_minor))
+    usec = max(1, min(0xFFFFFF, round(60_000_000 / tempo)))
+    body += b"\x00" + _meta(0x51, usec.to_bytes(3, "big"))
+    body += _varlen(max(0, round(length_beats * PPQ))) + b"\xff\x2f\x00"
+    return _chunk(body)
+
+
+def track_chunk(name: str, channel: int, program: int, notes, length_beats: float = 0.0) -> bytes:
+    """One instrument track. ``notes`` are objects with pitch/start/end/velocity in beats.
+
+    Events are packed as ints ``tick<<17 | on<<16 | pitch<<8 | velocity`` so one ``sorted`` call
+    orders them (note-offs before note-ons at the same tick, so a repeated pitch re-strikes).
+    Note-offs are written as note-ons with velocity 0 under running status: a byte fewer per
+    event to build and to read, and every SMF reader understands it.
+    """
+    keys = []
+    add = keys.append
+    for n in notes:
+        s = round(n.start * PPQ)
+        e = round(n.end * PPQ)
+        if e <= s:
+            e = s + 1
+        p = n.pitch << 8
+        add((s << 17) | 0x10000 | p | n.velocity)
+        add((e << 17) | p)
+    keys.sort()
+    data = []
+    app = data.append
+    ext = data.extend
+    prev = 0
+    if keys:  # the first event carries the status byte; the rest run on it
+        k = keys[0]
+        prev = k >> 17
+        ext(_varlen(prev))
+        ext((0x90 | channel, (k >> 8) & 0x7F, k & 0x7F))
+    for k in keys[1:]:
+        t = k >> 17
+        d = t - prev
+        prev = t
+        if d < 0x80:
+            app(d)
+        elif d < 0x4000:
+            ext(((d >> 7) | 0x80, d & 0x7F))
+        else:
+            ext(_varlen(d))
+        ext(((k >> 8) & 0x7F, k & 0x7F))
+    end = max(prev, round(length_beats * PPQ))
+    body = (b"\x00" + _meta(0x03, _text(name)) + bytes((0x00, 0xC0 | channel, program & 0x7F))
+            + bytes(data) + _varlen(end - prev) + b"\xff\x2f\x00")
+    return _chunk(body)
+
+
+def smf(chunks) -> bytes:
+    """A format-1 Standard MIDI File from track chunks (the first being the conductor)."""
+    chunks = list(chunks)
+    return b"MThd" + struct.pack(">IHHH", 6, 1, len(chunks), PPQ) + b"".join(chunks)
+
+
+# ---------------------------------------------------------------------------------------------
+# Atomic writing
+
+_LOCK = threading.Lock()
+_RESERVED: set[str] = set()  # target paths promised to a writer in this process, not yet on disk
+_COUNTER = itertools.count()
+TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
+
+
+def parse_timestamp(timestamp) -> _dt.datetime:
+    """None (now, local time), a datetime, or a "YYYYMMDDHHMMSS" string."""
+    if timestamp is None:
+        return _dt.datetime.now().replace(microsecond=0)
+    if isinstance(timestamp, _dt.datetime):
+        return timestamp.replace(microsecond=0)
+    text = str(timestamp)
+    try:
+        if len(text) != 14 or not text.isdigit():
+            raise ValueError
+        return _dt.datetime.strptime(text, TIMESTAMP_FORMAT)
+    except ValueError:
+        raise ValueError(f"timestamp {timestamp!r} is not YYYYMMDDHHMMSS") from None
+
+
+def reserve(folder: Path, names, timestamp=None) -> tuple[str, list[Path]]:
+    """Pick the first timestamp (from ``timestamp``, one second at a time) at which every
+    ``folder/sub/{ts}_{suffix}.mid`` for ``names`` = [(sub, suffix)] is free on disk and not
+    promised to another writer of this process; promise them. Returns (ts, paths)."""
+    when = parse_timestamp(timestamp)
+    step = _dt.timedelta(seconds=1)
+    base = os.fspath(folder)
+    parts = [(os.path.join(base, sub, ""), "_" + suffix + ".mid") for sub, suffix in names]
+    exists = os.path.exists
+    with _LOCK:
+        while True:
+            ts = when.strftime(TIMESTAMP_FORMAT)
+            paths = [head + ts + tail for head, tail in parts]
+            if not any(p in _RESERVED or exists(p) for p in paths):
+                _RESERVED.update(paths)
+                return ts, [Path(p) for p in paths]
+            when += step
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class _Writer(threading.Thread):
+    """A background writer for one ``write_files`` call: the disk work (create, write, fsync)
+    releases the GIL, so the next file is encoded while the last one is being synced. (A plain
+    thread, not concurrent.futures, which would cost the command line 3 ms of imports.)"""
+
+    def __init__(self):
+        super().__init__(name="workbench-midi-writer", daemon=True)
+        import queue
+
+        self.jobs = queue.SimpleQueue()
+        self.error = None
+
+    def run(self):
+        while True:
+            job = self.jobs.get()
+            if job is None:
+                return
+            if self.error is None:
+                try:
+                    _write_synced(*job)
+                except BaseException as exc:  # reported by the caller after join()
+                    self.error = exc
+
+
+def write_files(folder, entries, timestamp=None) -> list[Path]:
+    """Write ``entries`` = [(subfolder, suffix, data)] atomically; return the final paths.
+
+    ``data`` is bytes or a function returning them (called in order, so encoding overlaps
+    the syncing of the files before). Each file is written under ``folder/temp/``, fsync'ed,
+    then ``os.replace``d to ``folder/subfolder/{ts}_{suffix}.mid`` in the order given: a watcher
+    (the DAW plugin) sees whole files or nothing. All entries share one timestamp, moved on a
+    second at a time until no name is taken.
+    """
+    folder = Path(folder)
+    temp = folder / "temp"
+    temp.mkdir(parents=True, exist_ok=True)
+    for sub in dict.fromkeys(sub for sub, _, _ in entries):
+        (folder / sub).mkdir(exist_ok=True)
+    with _FolderLock(temp):
+        return _write_locked(folder, temp, entries, timestamp)
+
+
+class _FolderLock:
+    """Another process (a second notebook, the CLI) may write into the same folder in the same
+    second: hold an advisory lock on ``temp/`` from choosing the names until the files are in
+    place. Where there is no ``fcntl`` (Windows) only this process's writers are kept apart."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.fd = None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:
+            return self
+        self.fd = os.open(self.path, os.O_RDONLY)
+        fcntl.flock(self.fd, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)  # closing releases the lock
+            self.fd = None
+
+
+def _write_locked(folder: Path, temp: Path, entries, timestamp) -> list[Path]:
+    _, paths = reserve(folder, [(sub, suffix) for sub, suffix, _ in entries], timestamp)
+    tag = f"{os.getpid()}-{next(_COUNTER)}"
+    temps = []
+    writer = _Writer()
+    writer.start()
+    try:
+        try:
+            for path, (_, _, data) in zip(paths, entries, strict=True):
+                tmp = temp / f"{path.stem}.{tag}.tmp"
+                if callable(data):
+                    data = data()
+                temps.append(tmp)
+                writer.jobs.put((tmp, data))
+        finally:
+            writer.jobs.put(None)
+            writer.join()  # no writer may still be creating a temp file after this
+        if writer.error is not None:
+            raise writer.error
+        for tmp, path in zip(temps, paths, strict=True):
+            os.replace(tmp, path)
+    except BaseException:
+        for tmp in temps:
+            try:
+                tmp.unlink()
+            except FileNotFoundError:
+                pass
+        raise
+    finally:
+        with _LOCK:
+            _RESERVED.difference_update(os.fspath(p) for p in paths)
+    return paths
