@@ -1,0 +1,399 @@
+"""The plugin hub: connections, event sequence numbers, bounded history, transport state.
+
+Everything here runs on the service's IOLoop thread (no locks). Other threads hand work to it
+with ``IOLoop.add_callback``.
+
+* ``publish(type, **fields)`` gives the event the next ``seq``, serialises it and builds the
+  WebSocket frame ONCE, and offers the same bytes to every connection without waiting: a
+  connection whose socket is idle writes it at once, a busy one queues it in its own bounded
+  queue, drained by that connection's flush callbacks (its writer). A slow client never delays
+  the others; one whose queue is full is closed with a reason (code 4000) and can come back
+  with ``?since=SEQ``.
+* Durable events (files, generations, notifications) are kept in a bounded history for replay;
+  ephemeral ones (``transport_sync``) get a ``seq`` too but are not replayed: a reconnecting
+  plugin gets the current transport state in ``connection_confirmed`` instead.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import struct
+import time
+from asyncio import Future
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+log = logging.getLogger("server.hub")
+
+EPHEMERAL = {"transport_sync"}
+SLOW_CLIENT_CODE = 4000
+
+
+def now_iso(t: float | None = None) -> str:
+    t = time.time() if t is None else t
+    return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def dumps(obj) -> str:
+    return json.dumps(obj, separators=(",", ":"), default=str)
+
+
+class Transport:
+    """The shared transport: the beat advances with the tempo while playing."""
+
+    def __init__(self, tempo: float = 120.0):
+        self.is_playing = False
+        self.tempo = float(tempo)
+        self._beat = 0.0
+        self._anchor = time.monotonic()
+        self.source = "server"
+        self.updated = time.time()  # wall clock of the anchor
+
+    def position(self, now: float | None = None) -> float:
+        if not self.is_playing:
+            return self._beat
+        now = time.monotonic() if now is None else now
+        return self._beat + (now - self._anchor) * self.tempo / 60.0
+
+    def update(self, is_playing=None, beat=None, tempo=None, source="server"):
+        now = time.monotonic()
+        current = self.position(now)
+        if tempo is not None:
+            tempo = float(tempo)
+            if not 20.0 <= tempo <= 300.0:
+                raise ValueError(f"tempo {tempo:g} outside 20–300")
+            self.tempo = tempo
+        self._beat = float(beat) if beat is not None else current
+        if self._beat < 0:
+            raise ValueError("currentBeat must be >= 0")
+        self._anchor = now
+        if is_playing is not None:
+            self.is_playing = bool(is_playing)
+        self.source = source
+        self.updated = time.time()
+
+    def to_dict(self, at_update: bool = False) -> dict:
+        """The state now, or (``at_update``) exactly as set by the last update: the beat at
+        ``timestamp`` (what a relayed ``transport_sync`` carries)."""
+        if at_update:
+            beat, wall = self._beat, self.updated
+        else:
+            beat, wall = self.position(), time.time()
+        return {
+            "isPlaying": self.is_playing,
+            "currentBeat": round(beat, 6),
+            "tempo": self.tempo,
+            "timestamp": now_iso(wall),
+            "source": self.source,
+        }
+
+
+def ws_frame(payload: bytes) -> bytes:
+    """One complete unmasked WebSocket text frame (RFC 6455), built once per broadcast."""
+    n = len(payload)
+    if n < 126:
+        head = struct.pack("!BB", 0x81, n)
+    elif n <= 0xFFFF:
+        head = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        head = struct.pack("!BBQ", 0x81, 127, n)
+    return head + payload
+
+
+class Connection:
+    """One WebSocket client as the hub sees it: a bounded queue drained as the socket flushes.
+
+    ``write(frame)`` writes one complete frame to the client's stream and returns a Future that
+    is done once the stream has flushed it (usually at once). While a frame is in flight the
+    following ones wait in ``pending`` (at most ``hub.queue_size``); nothing ever waits for a
+    client, and a client whose queue overflows is closed with code 4000.
+    """
+
+    def __init__(
+        self,
+        hub: Hub,
+        plugin_id: str,
+        kind: str,
+        write: Callable[[bytes], Future | None],
+        close: Callable[[int, str], None],
+        remote: str = "",
+        alive: Callable[[], bool] | None = None,
+    ):
+        self.id = next(hub._ids)
+        self.alive = alive or (lambda: True)
+        self.hub = hub
+        self.plugin_id = plugin_id
+        self.kind = kind
+        self.remote = remote
+        self._write = write
+        self._close = close
+        self.pending: deque[tuple[bytes, int]] = deque()
+        self.busy = False
+        self.started = False
+        self.connected_at = time.time()
+        self.last_seen = self.connected_at
+        self.sent = 0
+        self.last_seq = 0
+        self.closed = False
+
+    def start(self):
+        self.started = True
+        self._pump()
+
+    def offer(self, frame: bytes, seq: int = 0, force: bool = False) -> bool:
+        """Send or queue a frame without waiting. False (connection closed) if too far behind."""
+        if self.closed:
+            return False
+        if self.started and not self.busy and not self.pending:
+            self._send(frame, seq)
+            return True
+        if len(self.pending) >= self.hub.queue_size and not force:
+            self.hub.stats["slow_closed"] += 1
+            reason = f"too far behind; reconnect with ?since={self.last_seq}"
+            log.warning("closing slow client %s (%s): %s", self.plugin_id, self.id, reason)
+            self.shutdown(SLOW_CLIENT_CODE, reason)
+            return False
+        self.pending.append((frame, seq))
+        return True
+
+    def _send(self, frame: bytes, seq: int):
+        try:
+            fut = self._write(frame)
+        except Exception as exc:  # WebSocketClosedError, StreamClosedError
+            log.debug("write to %s failed: %r", self.id, exc)
+            self.shutdown(1011, "write failed")
+            return
+        self.sent += 1
+        if seq:
+            self.last_seq = seq
+        if fut is None:
+            return
+        if fut.done():
+            if not fut.cancelled() and fut.exception() is not None:
+                self.shutdown(1011, "write failed")
+            return
+        self.busy = True
+        fut.add_done_callback(self._flushed)
+
+    def _flushed(self, fut: Future):
+        self.busy = False
+        if fut.cancelled() or fut.exception() is not None:
+            self.shutdown(1011, "write failed")
+            return
+        self._pump()
+
+    def _pump(self):
+        while self.pending and not self.busy and not self.closed:
+            frame, seq = self.pending.popleft()
+            self._send(frame, seq)
+
+    def shutdown(self, code: int = 1001, reason: str = ""):
+        if self.closed:
+            return
+        self.closed = True
+        self.pending.clear()
+        try:
+            self._close(code, reason)
+        except Exception:  # already closed
+            pass
+        self.hub.remove(self)
+
+    def info(self) -> dict:
+        return {
+            "connection": self.id,
+            "plugin_id": self.plugin_id,
+            "kind": self.kind,
+            "remote": self.remote,
+            "connected_at": now_iso(self.connected_at),
+            "last_seen": now_iso(self.last_seen),
+            "queued": len(self.pending),
+            "sent": self.sent,
+            "last_seq": self.last_seq,
+        }
+
+
+class Hub:
+    def __init__(self, history_size: int = 1000, queue_size: int = 1000, heartbeat_timeout=30.0):
+        self.seq = 0
+        self.history: deque[tuple[int, str, dict]] = deque(maxlen=max(1, history_size))
+        self.evicted_upto = 0  # highest seq of a durable event dropped from the history
+        self.queue_size = max(16, queue_size)
+        self.heartbeat_timeout = heartbeat_timeout
+        self.connections: dict[int, Connection] = {}
+        self.plugins: dict[str, dict] = {}
+        self.transport = Transport()
+        self.listeners: list[Callable[[dict], None]] = []
+        self.started = time.time()
+        self.stats = {"events": 0, "messages": 0, "slow_closed": 0, "connections_total": 0}
+        self._ids = itertools.count(1)
+
+    # ------------------------------------------------------------------ events
+    def publish(self, type: str, exclude: Connection | None = None, **fields) -> dict:
+        """Broadcast one event to every connection (but ``exclude``). Returns the event."""
+        self.seq += 1
+        event = {"seq": self.seq, "type": type, "time": round(time.time(), 6), **fields}
+        frame = ws_frame(dumps(event).encode())  # serialised and framed once for everyone
+        seq = self.seq
+        if type not in EPHEMERAL:
+            if len(self.history) == self.history.maxlen:
+                self.evicted_upto = self.history[0][0]
+            self.history.append((seq, frame, event))
+        self.stats["events"] += 1
+        for conn in list(self.connections.values()):
+            if conn is not exclude:
+                conn.offer(frame, seq)
+        self.stats["messages"] += len(self.connections) - (exclude is not None)
+        for cb in list(self.listeners):
+            try:
+                cb(event)
+            except Exception:
+                log.exception("event listener failed")
+        return event
+
+    def send(self, conn: Connection, type: str, **fields) -> dict:
+        """A direct reply to one connection (not an event: no seq, not in the history)."""
+        msg = {"type": type, **fields}
+        conn.offer(ws_frame(dumps(msg).encode()))
+        return msg
+
+    def events(self, since: int = 0) -> list[dict]:
+        return [e for s, _, e in self.history if s > since]
+
+    def replay(self, since: int) -> tuple[list[tuple[bytes, int]], bool]:
+        """Framed durable events after ``since``; True if some were lost (history too short)."""
+        gap = since < self.evicted_upto
+        return [(f, s) for s, f, _ in self.history if s > since], gap
+
+    # ------------------------------------------------------------------ connections
+    def add(self, conn: Connection, since: int | None = None, hello: dict | None = None):
+        """Register a connection: hello first, then the replay, then live events (in order)."""
+        self.stats["connections_total"] += 1
+        if hello is not None:
+            conn.offer(ws_frame(dumps(hello).encode()), force=True)
+        if since is not None:
+            frames, gap = self.replay(since)
+            if gap:
+                conn.offer(
+                    ws_frame(dumps(
+                        {
+                            "type": "notification",
+                            "level": "warning",
+                            "message": (
+                                f"events after seq {since} up to {self.evicted_upto} are no "
+                                "longer in the history; GET /files for the current list"
+                            ),
+                            "history_gap": True,
+                            "oldest_seq": self.history[0][0] if self.history else self.seq + 1,
+                        }
+                    ).encode()),
+                    force=True,
+                )
+            for frame, seq in frames:
+                conn.offer(frame, seq, force=True)
+        self.connections[conn.id] = conn
+        p = self.plugins.setdefault(conn.plugin_id, self._new_plugin(conn.plugin_id, "websocket"))
+        p["connections"] = p.get("connections", 0) + 1
+        p["last_seen"] = time.time()
+        conn.start()
+
+    def remove(self, conn: Connection):
+        if self.connections.pop(conn.id, None) is None:
+            return
+        conn.closed = True
+        conn.pending.clear()
+        p = self.plugins.get(conn.plugin_id)
+        if p is not None:
+            p["connections"] = max(0, p.get("connections", 0) - 1)
+            p["last_seen"] = time.time()
+
+    def reap(self):
+        """Forget connections whose closing handshake has begun (e.g. a ping timed out): no
+        more sends to them, and their plugin shows as disconnected at once."""
+        for conn in list(self.connections.values()):
+            if not conn.alive():
+                log.info("dropping %s (%s): connection closing", conn.plugin_id, conn.id)
+                self.remove(conn)
+
+    def close_all(self, code=1001, reason="server shutting down"):
+        for conn in list(self.connections.values()):
+            conn.shutdown(code, reason)
+
+    # ------------------------------------------------------------------ plugins
+    def _new_plugin(self, plugin_id: str, via: str) -> dict:
+        now = time.time()
+        return {
+            "plugin_id": plugin_id,
+            "registered_at": now,
+            "last_seen": now,
+            "via": via,
+            "connections": 0,
+            "info": {},
+            "status": {},
+        }
+
+    MAX_PLUGINS = 10000
+
+    def register(self, plugin_id: str, info: dict | None = None, via: str = "http") -> dict:
+        if plugin_id not in self.plugins and len(self.plugins) >= self.MAX_PLUGINS:
+            self._forget_oldest_idle()
+        p = self.plugins.setdefault(plugin_id, self._new_plugin(plugin_id, via))
+        p["info"].update(info or {})
+        p["last_seen"] = time.time()
+        return self.plugin_dict(p)
+
+    def _forget_oldest_idle(self):
+        idle = [p for p in self.plugins.values() if p["connections"] == 0]
+        for p in sorted(idle, key=lambda p: p["last_seen"])[: max(1, len(idle) // 10)]:
+            del self.plugins[p["plugin_id"]]
+
+    def heartbeat(self, plugin_id: str, status: dict | None = None) -> dict:
+        if plugin_id not in self.plugins and len(self.plugins) >= self.MAX_PLUGINS:
+            self._forget_oldest_idle()
+        p = self.plugins.setdefault(plugin_id, self._new_plugin(plugin_id, "http"))
+        p["last_seen"] = time.time()
+        if status:
+            p["status"].update(status)
+        return self.plugin_dict(p)
+
+    def plugin_dict(self, p: dict) -> dict:
+        alive = p["connections"] > 0 or time.time() - p["last_seen"] < self.heartbeat_timeout
+        return {
+            "plugin_id": p["plugin_id"],
+            "connected": p["connections"] > 0,
+            "connections": p["connections"],
+            "alive": alive,
+            "via": p["via"],
+            "registered_at": now_iso(p["registered_at"]),
+            "last_seen": now_iso(p["last_seen"]),
+            "info": p["info"],
+            "status": p["status"],
+        }
+
+    def plugin_list(self) -> list[dict]:
+        self.prune()
+        return [self.plugin_dict(p) for p in self.plugins.values()]
+
+    def prune(self):
+        """Forget plugins with no connection that missed heartbeats for 10 timeouts."""
+        limit = time.time() - 10 * self.heartbeat_timeout
+        for pid in [
+            k for k, p in self.plugins.items() if p["connections"] == 0 and p["last_seen"] < limit
+        ]:
+            del self.plugins[pid]
+
+    def stats_dict(self) -> dict:
+        plugins = self.plugin_list()
+        return {
+            "connected_plugins": sum(1 for p in plugins if p["connected"]),
+            "registered_plugins": len(plugins),
+            "active_connections": len(self.connections),
+            "latest_seq": self.seq,
+            "history": len(self.history),
+            "uptime": round(time.time() - self.started, 3),
+            **self.stats,
+            "plugins": plugins,
+            "connections": [c.info() for c in self.connections.values()],
+        }

@@ -1,0 +1,491 @@
+"""The file store: an in-memory index of the MIDI files in the shared folder.
+
+Layout (the DAW plugin's, see docs/protocol.md)::
+
+    {folder}/{track}/{YYYYMMDDHHMMSS}_{track}_{key}_{tempo}.mid   written by the engine
+    {folder}/temp/                                               files being written
+    {folder}/meta/{generation}.json                              one sidecar per generation
+
+The index is built from disk once (``rebuild``) and then kept up to date by ``add_files`` /
+``delete`` / ``enforce_retention``: no request scans the folder. File names are unique across
+tracks (the track is part of the name), so the public name of a file is its base name.
+
+Downloads hold a reference (``acquire`` / ``release``); retention and DELETE never unlink a
+file while it is referenced (the unlink happens when the last download ends).
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import logging
+import os
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+log = logging.getLogger("server.store")
+
+NAME_RE = re.compile(
+    r"^(?P<ts>\d{14})_(?P<track>[A-Za-z0-9]+)_(?P<key>[^_/\\]+)_(?P<tempo>\d+(?:\.\d+)?)\.mid$"
+)
+SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.#+\-]*\.mid$")
+RESERVED_DIRS = {"temp", "meta"}
+
+
+class UnsafePath(ValueError):
+    """A file name that tries to leave the folder (traversal, absolute, links)."""
+
+
+def check_name(name: str) -> str:
+    """Validate a public file name (already URL-decoded). Raises :class:`UnsafePath`."""
+    if not name or len(name) > 255:
+        raise UnsafePath("empty or too long file name")
+    if "\x00" in name or "/" in name or "\\" in name or name.startswith((".", "~")):
+        raise UnsafePath(f"file name {name!r} must be a plain name (no path, no leading dot)")
+    if ".." in name or "%" in name or os.path.isabs(name):
+        raise UnsafePath(f"file name {name!r} is not allowed")
+    return name
+
+
+def file_url_path(filename: str) -> str:
+    """The URL path of a file: ``/files/`` + the name percent-encoded ('#' → %23)."""
+    return "/files/" + quote(filename, safe="")
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
+
+
+@dataclass(eq=False)
+class FileRecord:
+    filename: str
+    track_type: str
+    path: Path  # absolute
+    relpath: str  # "bass/2025..._bass_Cmaj_120.mid"
+    size: int
+    mtime: float
+    timestamp: str  # YYYYMMDDHHMMSS from the name (or the mtime)
+    key: str | None = None
+    tempo: float | None = None
+    generation: str | None = None
+    duration: float | None = None  # beats
+    refs: int = 0
+    deleted: bool = False
+    _dict: dict | None = field(default=None, repr=False)
+    _json: bytes | None = field(default=None, repr=False)
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.size:x}-{int(self.mtime * 1e6):x}"'
+
+    @property
+    def sort_key(self):
+        return (self.timestamp, self.filename)
+
+    def to_json(self, base_url: str = "") -> bytes:
+        if self._json is None:
+            self._json = json.dumps(self.to_dict(base_url)).encode()
+        return self._json
+
+    def to_dict(self, base_url: str = "") -> dict:
+        if self._dict is None:
+            path = file_url_path(self.filename)
+            tempo = self.tempo
+            if tempo is not None and float(tempo).is_integer():
+                tempo = int(tempo)
+            self._dict = {
+                "filename": self.filename,
+                "file_id": self.filename,
+                "track_type": self.track_type,
+                "key": self.key,
+                "tempo": tempo,
+                "duration": self.duration,
+                "size": self.size,
+                "created": _iso(self.mtime),
+                "generation": self.generation,
+                "path": self.relpath,
+                "url": base_url + path,
+                "url_path": path,
+            }
+        return self._dict
+
+
+class FileStore:
+    def __init__(
+        self,
+        folder: Path,
+        base_url: str = "",
+        max_files: int = 0,
+        max_age: float = 0.0,
+    ):
+        self.folder = Path(folder).resolve()
+        self.base_url = base_url.rstrip("/")
+        self.max_files = int(max_files)
+        self.max_age = float(max_age)
+        self._lock = threading.RLock()
+        self._by_name: dict[str, FileRecord] = {}
+        self._order: list[FileRecord] = []  # ascending by (timestamp, filename)
+        self._generations: dict[str, dict] = {}
+        self._version = 0
+        self._list_cache: dict[tuple, bytes] = {}
+        self._real_folder = ""
+
+    # ------------------------------------------------------------------ building
+    def ensure_folders(self, tracks=()):
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for sub in (*RESERVED_DIRS, *tracks):
+            (self.folder / sub).mkdir(exist_ok=True)
+        self._real_folder = os.path.realpath(self.folder)
+
+    def rebuild(self) -> int:
+        """Index the folder from disk (at start). Returns the number of files indexed."""
+        self.ensure_folders()
+        records: dict[str, FileRecord] = {}
+        generations: dict[str, dict] = {}
+        meta_dir = self.folder / "meta"
+        for sidecar in sorted(meta_dir.glob("*.json")):
+            try:
+                meta = json.loads(sidecar.read_text())
+                generations[meta.get("id") or sidecar.stem] = meta
+            except (OSError, ValueError) as exc:
+                log.warning("unreadable sidecar %s: %s", sidecar, exc)
+        by_file_meta = {}
+        for gen_id, meta in generations.items():
+            for f in meta.get("files", ()):
+                by_file_meta[f.get("filename")] = (gen_id, meta)
+        with os.scandir(self.folder) as top:
+            for entry in top:
+                if entry.name in RESERVED_DIRS or entry.name.startswith("."):
+                    continue
+                if not entry.is_dir(follow_symlinks=False):
+                    continue
+                with os.scandir(entry.path) as sub:
+                    for item in sub:
+                        if not item.name.endswith(".mid") or not item.is_file(follow_symlinks=False):
+                            continue  # symlinks are never indexed
+                        try:
+                            check_name(item.name)
+                        except UnsafePath:
+                            continue
+                        rec = self._record_from_disk(Path(item.path), entry.name, item.stat())
+                        gm = by_file_meta.get(rec.filename)
+                        if gm:
+                            rec.generation = gm[0]
+                            rec.duration = gm[1].get("length_beats")
+                        records[rec.filename] = rec
+        with self._lock:
+            self._by_name = records
+            self._order = sorted(records.values(), key=lambda r: r.sort_key)
+            self._generations = generations
+            self._changed()
+        return len(records)
+
+    def _record_from_disk(self, path: Path, track: str, st) -> FileRecord:
+        m = NAME_RE.match(path.name)
+        if m:
+            ts, key, tempo = m["ts"], m["key"], float(m["tempo"])
+        else:
+            ts = time.strftime("%Y%m%d%H%M%S", time.gmtime(st.st_mtime))
+            key, tempo = None, None
+        return FileRecord(
+            filename=path.name,
+            track_type=track,
+            path=path,
+            relpath=f"{track}/{path.name}",
+            size=st.st_size,
+            mtime=st.st_mtime,
+            timestamp=ts,
+            key=key,
+            tempo=tempo,
+        )
+
+    def _changed(self):
+        self._version += 1
+        self._list_cache.clear()
+
+    # ------------------------------------------------------------------ adding
+    def add_files(self, paths, meta: dict | None = None, sidecar: bool = True) -> list[FileRecord]:
+        """Index files already written into the folder (by the engine) and write the sidecar.
+
+        ``paths``: absolute or folder-relative paths ``{track}/{name}.mid``. ``meta``: chords,
+        key, tempo, meter, style, seed, bars, length_beats... Returns the records in order.
+        ``sidecar=False``: the caller writes it later with :meth:`write_sidecar` (so that plugins
+        hear about the files one fsync sooner).
+        """
+        meta = dict(meta or {})
+        new: list[FileRecord] = []
+        for p in paths:
+            path = self.safe_existing_path(p)
+            track = path.parent.name
+            rec = self._record_from_disk(path, track, path.lstat())
+            rec.duration = meta.get("length_beats")
+            new.append(rec)
+        if not new:
+            return []
+        band = next((r for r in new if r.track_type == "band"), new[-1])
+        gen_id = self._generation_id(band)
+        for rec in new:
+            rec.generation = gen_id
+        meta["id"] = gen_id
+        meta["created"] = _iso(time.time())
+        meta["files"] = [
+            {"filename": r.filename, "track_type": r.track_type, "path": r.relpath} for r in new
+        ]
+        with self._lock:
+            self._generations[gen_id] = meta
+            for rec in new:
+                old = self._by_name.pop(rec.filename, None)
+                if old is not None:
+                    self._order.remove(old)
+                self._by_name[rec.filename] = rec
+                bisect.insort(self._order, rec, key=lambda r: r.sort_key)
+            self._changed()
+        if sidecar:
+            self.write_sidecar(gen_id)
+        return new
+
+    def write_sidecar(self, gen_id: str):
+        meta = self._generations.get(gen_id)
+        if meta is not None:
+            self._write_sidecar(gen_id, meta)
+
+    def _generation_id(self, rec: FileRecord) -> str:
+        stem = rec.filename[: -len(".mid")]
+        return stem.replace(f"_{rec.track_type}_", "_", 1)
+
+    def _write_sidecar(self, gen_id: str, meta: dict):
+        target = self.folder / "meta" / f"{gen_id}.json"
+        tmp = self.folder / "temp" / f".{gen_id}.{os.getpid()}.{threading.get_ident()}.json"
+        data = json.dumps(meta, indent=1, default=str).encode()
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+
+    def write_uploaded(self, files: list[tuple[str, str, bytes]], meta: dict | None = None):
+        """Write MIDI bytes uploaded by an attached process (``POST /api/publish``).
+
+        ``files``: (track_type, filename, data). Atomic (temp/, fsync, replace), never overwrites:
+        if a name is taken, the timestamp of the whole batch moves on by one second.
+        """
+        parsed = []
+        for track, name, data in files:
+            check_name(name)
+            if not re.fullmatch(r"[A-Za-z0-9]+", track or "") or track in RESERVED_DIRS:
+                raise UnsafePath(f"bad track_type {track!r}")
+            m = NAME_RE.match(name)
+            if not m or m["track"] != track:
+                raise UnsafePath(
+                    f"file name {name!r} must look like YYYYMMDDHHMMSS_{track}_KEY_TEMPO.mid"
+                )
+            parsed.append((track, m, data))
+        with self._lock:
+            shift = 0
+            while True:
+                names = []
+                for track, m, _ in parsed:
+                    ts = _shift_ts(m["ts"], shift)
+                    names.append(f"{ts}_{track}_{m['key']}_{m['tempo']}.mid")
+                if not any(
+                    (self.folder / t / n).exists() or n in self._by_name
+                    for (t, _, _), n in zip(parsed, names, strict=True)
+                ):
+                    break
+                shift += 1
+            written = []
+            for (track, _, data), name in zip(parsed, names, strict=True):
+                (self.folder / track).mkdir(exist_ok=True)
+                tmp = self.folder / "temp" / f".{name}.{os.getpid()}.part"
+                with open(tmp, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.folder / track / name)
+                written.append(self.folder / track / name)
+        return self.add_files(written, meta)
+
+    # ------------------------------------------------------------------ reading
+    def safe_existing_path(self, p) -> Path:
+        """Resolve a path given by a client (publish) and make sure it stays in the folder."""
+        p = Path(p)
+        if not p.is_absolute():
+            if ".." in p.parts:
+                raise UnsafePath(f"{str(p)!r} leaves the folder")
+            p = self.folder / p
+        if p.is_symlink():
+            raise UnsafePath(f"{p.name!r} is a symbolic link")
+        real = os.path.realpath(p)
+        base = self._real_folder or os.path.realpath(self.folder)
+        if os.path.commonpath([real, base]) != base:
+            raise UnsafePath(f"{str(p)!r} is outside the folder")
+        rel = Path(real).relative_to(base)
+        if len(rel.parts) != 2 or rel.parts[0] in RESERVED_DIRS:
+            raise UnsafePath(f"{str(rel)!r} is not {{track}}/{{name}}.mid")
+        check_name(rel.parts[1])
+        if not os.path.isfile(real):
+            raise FileNotFoundError(str(rel))
+        return Path(real)
+
+    def get(self, filename: str) -> FileRecord | None:
+        check_name(filename)
+        return self._by_name.get(filename)
+
+    def acquire(self, filename: str) -> FileRecord | None:
+        """Look a file up for download and hold it (never deleted while held)."""
+        check_name(filename)
+        with self._lock:
+            rec = self._by_name.get(filename)
+            if rec is None:
+                return None
+            # the indexed path must still be a regular file inside the folder (not a link)
+            try:
+                st = os.lstat(rec.path)
+            except FileNotFoundError:
+                self._forget(rec)
+                return None
+            if not _is_regular(st) or os.path.realpath(rec.path) != str(rec.path):
+                log.warning("refusing %s: not a regular file inside the folder", rec.path)
+                return None
+            rec.refs += 1
+            return rec
+
+    def release(self, rec: FileRecord):
+        with self._lock:
+            rec.refs -= 1
+            if rec.refs <= 0 and rec.deleted:
+                self._unlink(rec)
+
+    def list(self, track: str | None = None, offset: int = 0, limit: int | None = None):
+        """(total, records) newest first, optionally of one track."""
+        with self._lock:
+            items = self._order
+            if track:
+                items = [r for r in items if r.track_type == track]
+            total = len(items)
+            end = total - offset
+            start = 0 if limit is None else max(0, end - limit)
+            page = items[start:max(end, 0)][::-1]
+        return total, page
+
+    def list_json(self, track=None, offset=0, limit=None) -> bytes:
+        """The JSON body of GET /api/files, cached until the index changes."""
+        key = (self._version, track, offset, limit)
+        body = self._list_cache.get(key)
+        if body is None:
+            total, page = self.list(track, offset, limit)
+            tail = json.dumps({"total": total, "count": len(page), "offset": offset,
+                               "limit": limit, "tracks": self.tracks()})
+            # each record's JSON is cached: the list is a join, not a serialisation
+            body = b'{"files": [' + b", ".join(r.to_json(self.base_url) for r in page) + \
+                b"], " + tail[1:].encode()
+            if len(self._list_cache) > 64:
+                self._list_cache.clear()
+            self._list_cache[key] = body
+        return body
+
+    def tracks(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for r in self._order:
+            counts[r.track_type] = counts.get(r.track_type, 0) + 1
+        return counts
+
+    def generation(self, gen_id: str) -> dict | None:
+        return self._generations.get(gen_id)
+
+    def latest(self, n: int = 20) -> list[FileRecord]:
+        with self._lock:
+            return self._order[-n:][::-1]
+
+    def __len__(self):
+        return len(self._by_name)
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    # ------------------------------------------------------------------ removing
+    def delete(self, filename: str) -> FileRecord | None:
+        """Remove a file from the index now; unlink it now or when its last download ends."""
+        check_name(filename)
+        with self._lock:
+            rec = self._by_name.get(filename)
+            if rec is None:
+                return None
+            self._forget(rec)
+            rec.deleted = True
+            if rec.refs <= 0:
+                self._unlink(rec)
+            return rec
+
+    def _forget(self, rec: FileRecord):
+        if self._by_name.get(rec.filename) is rec:
+            del self._by_name[rec.filename]
+            i = bisect.bisect_left(self._order, rec.sort_key, key=lambda r: r.sort_key)
+            if i < len(self._order) and self._order[i] is rec:
+                del self._order[i]
+            else:
+                self._order.remove(rec)
+            self._changed()
+
+    def _unlink(self, rec: FileRecord):
+        try:
+            os.unlink(rec.path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("could not delete %s: %s", rec.path, exc)
+        gen = self._generations.get(rec.generation or "")
+        if gen is not None and not any(
+            f["filename"] in self._by_name for f in gen.get("files", ())
+        ):
+            self._generations.pop(rec.generation, None)
+            try:
+                os.unlink(self.folder / "meta" / f"{rec.generation}.json")
+            except OSError:
+                pass
+
+    def enforce_retention(self, now: float | None = None) -> list[str]:
+        """Delete the oldest files beyond ``max_files`` and those older than ``max_age``.
+
+        Files being downloaded are skipped (retried on the next pass)."""
+        now = time.time() if now is None else now
+        removed = []
+        with self._lock:
+            excess = len(self._order) - self.max_files if self.max_files > 0 else 0
+            cutoff = now - self.max_age if self.max_age > 0 else None
+            for rec in list(self._order):  # oldest first
+                too_many = excess > 0
+                too_old = cutoff is not None and rec.mtime < cutoff
+                if not (too_many or too_old):
+                    if cutoff is None or excess <= 0:
+                        break
+                    continue
+                if rec.refs > 0:
+                    continue  # being downloaded: keep for now
+                self._forget(rec)
+                rec.deleted = True
+                self._unlink(rec)
+                removed.append(rec.filename)
+                excess -= 1
+        if removed:
+            log.info("retention removed %d file(s)", len(removed))
+        return removed
+
+
+def _is_regular(st) -> bool:
+    import stat
+
+    return stat.S_ISREG(st.st_mode)
+
+
+def _shift_ts(ts: str, seconds: int) -> str:
+    if not seconds:
+        return ts
+    t = datetime.strptime(ts, "%Y%m%d%H%M%S").timestamp() + seconds
+    return datetime.fromtimestamp(t).strftime("%Y%m%d%H%M%S")
