@@ -1,0 +1,105 @@
+"""UI speed: a control change -> generation + piano-roll widget state, for 32 bars x 5 tracks;
+and audio rendering time, FluidSynth (one reused synthesizer) vs the built-in synthesiser.
+
+    .venv/bin/python benchmarks/bench_ui.py [--repeat 30] [--json]
+
+Budget (issue 4): control change -> generation and redraw <= 150 ms for 32 bars.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+PROGRESSION_32 = (
+    "| C | Am | F | G | Dm7 | G7 | Cmaj7 | C7 |\n"
+    "| F | Fm | Em7 | A7 | Dm7 | G7 | C | G7 |\n"
+    "| C | Am | F | G | Dm7 | G7 | Cmaj7 | C7 |\n"
+    "| F | Fm | Em7 | A7 | Dm7 | G7 | C | C |"
+)
+
+
+def _median_ms(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times), max(times)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=30)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+
+    import workbench
+    from workbench import audio
+    from workbench.ui import mapping
+    from workbench.ui.pianoroll import roll_state
+
+    state = mapping.default_state()
+    state.update(progression=PROGRESSION_32, tempo=120)
+    seed = [0]
+
+    def change_and_generate():
+        seed[0] += 1
+        state["seed"] = seed[0]                   # a control change
+        arr = workbench.generate(**mapping.generate_kwargs(state))
+        return roll_state(arr)
+
+    change_and_generate()
+    arr = workbench.generate(**mapping.generate_kwargs(state))
+    assert arr.bars == 32 and len(arr.tracks) == 5
+    results = {"bars": arr.bars, "notes": sum(len(t.notes) for t in arr.tracks.values())}
+    results["generate_ms"], _ = _median_ms(
+        lambda: workbench.generate(**mapping.generate_kwargs(state)), args.repeat)
+    results["state_ms"], _ = _median_ms(lambda: roll_state(arr), args.repeat)
+    results["change_to_state_ms"], results["change_to_state_max_ms"] = _median_ms(
+        change_and_generate, args.repeat)
+
+    # the whole Workbench path (widgets, no kernel: comm messages are not sent)
+    from workbench.ui import Workbench
+
+    app = Workbench(state=state, audio_engine="builtin", generate_on_load=False)
+    results["workbench_refresh_ms"], _ = _median_ms(
+        lambda: app.refresh(audio=False), args.repeat)
+
+    # audio: 32 bars at 120 bpm = 64 s of music
+    t0 = time.perf_counter()
+    builtin = audio.render(arr, engine="builtin")
+    results["builtin_render_s"] = time.perf_counter() - t0
+    results["audio_seconds"] = builtin.duration
+    if audio.fluidsynth_available() and audio.find_soundfont():
+        t0 = time.perf_counter()
+        audio.render(arr, engine="fluidsynth")
+        results["fluidsynth_first_render_s"] = time.perf_counter() - t0   # loads the soundfont
+        t0 = time.perf_counter()
+        audio.render(arr, engine="fluidsynth")
+        results["fluidsynth_render_s"] = time.perf_counter() - t0         # synthesizer reused
+    results["wav_bytes"] = len(builtin.to_wav())
+
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        print(f"32 bars x 5 tracks, {results['notes']} notes")
+        print(f"  generate                          {results['generate_ms']:8.2f} ms (median)")
+        print(f"  piano-roll widget state           {results['state_ms']:8.2f} ms (median)")
+        print(f"  control change -> gen + state     {results['change_to_state_ms']:8.2f} ms "
+              f"(median; max {results['change_to_state_max_ms']:.2f}; budget 150)")
+        print(f"  Workbench.refresh (no audio)      {results['workbench_refresh_ms']:8.2f} ms (median)")
+        print(f"  audio, {results['audio_seconds']:.1f} s of music:")
+        print(f"    built-in synthesiser            {results['builtin_render_s']:8.2f} s")
+        if "fluidsynth_render_s" in results:
+            print(f"    FluidSynth, first (loads sf2)   {results['fluidsynth_first_render_s']:8.2f} s")
+            print(f"    FluidSynth, synthesizer reused  {results['fluidsynth_render_s']:8.2f} s")
+        print(f"  WAV sent to the page              {results['wav_bytes'] / 1e6:8.2f} MB")
+    ok = results["change_to_state_ms"] <= 150
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

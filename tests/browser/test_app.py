@@ -1,0 +1,110 @@
+"""The Voilà app in a real browser: type, generate, see the roll, the plugin gets the files."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ROLL = ".wb-roll[data-ready='1']"
+EIGHT_BARS = "| C | Am | F | G |\n| Dm7 | G7 | C | C |"
+TIMEOUT = 60_000   # ms: the first load starts a kernel, imports music21 lazily, renders audio
+
+
+class Plugin:
+    """A DAW plugin stand-in using the independent ``websockets`` library."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self.messages: list[dict] = []
+        self.cond = threading.Condition()
+        self.ws = None
+        self.connected = threading.Event()
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+        assert self.connected.wait(10), f"could not connect to {url}"
+
+    def _read(self):
+        from websockets.sync.client import connect
+
+        with connect(self.url, open_timeout=10) as ws:
+            self.ws = ws
+            self.connected.set()
+            try:
+                while True:
+                    msg = json.loads(ws.recv())
+                    with self.cond:
+                        self.messages.append(msg)
+                        self.cond.notify_all()
+            except Exception:
+                pass
+
+    def wait_for(self, predicate, timeout: float = 30.0) -> list[dict]:
+        with self.cond:
+            ok = self.cond.wait_for(lambda: predicate(self.messages), timeout=timeout)
+            assert ok, f"plugin did not get what was expected; got {self.messages}"
+            return list(self.messages)
+
+    def close(self):
+        self.ws.close()
+
+
+def midi_ready(messages, after=0):
+    return [m for m in messages[after:] if m.get("type") == "midi_ready"]
+
+
+def test_type_generate_draw_and_sync(page, voila_app, artifacts):
+    page.goto(voila_app["url"], timeout=TIMEOUT)
+    page.wait_for_selector(ROLL, timeout=TIMEOUT)
+    page.wait_for_selector(".wb-sync-url", state="attached", timeout=TIMEOUT)
+    text = page.content()
+    assert "Traceback" not in text
+    assert page.locator(".jp-OutputArea-output[data-mime-type*='stderr']").count() == 0
+
+    ws_port = voila_app["service_port"]
+    plugin = Plugin(f"ws://127.0.0.1:{ws_port}/ws/browser-test-plugin")
+    try:
+        plugin.wait_for(lambda ms: any(m.get("type") == "connection_confirmed" for m in ms))
+        seen = len(plugin.messages)
+
+        box = page.locator(".wb-progression textarea")
+        box.fill(EIGHT_BARS)
+        page.wait_for_selector(".wb-progression-check .wb-ok", timeout=TIMEOUT)
+        page.locator(".wb-generate").click()
+        page.wait_for_selector(".wb-roll[data-ready='1'][data-bars='8']", timeout=TIMEOUT)
+        roll = page.locator(".wb-roll").first
+        assert int(roll.get_attribute("data-notes")) > 50
+        assert set(roll.get_attribute("data-tracks").split(",")) == {
+            "bass", "drums", "keys", "pad", "guitar"}
+
+        msgs = plugin.wait_for(lambda ms: len(midi_ready(ms, seen)) >= 6)
+        files = midi_ready(msgs, seen)
+        tracks = {m.get("track_type") for m in files}
+        assert {"bass", "drums", "keys", "pad", "guitar", "band"} <= tracks
+        assert all(m["filename"].endswith(".mid") for m in files)
+        page.wait_for_selector(".wb-player[data-audio='ready']", timeout=TIMEOUT)
+        # play: the AudioContext starts in the click, the playhead moves on the piano roll
+        page.locator(".wb-player .wb-play").click()
+        page.wait_for_selector(".wb-roll[data-playing='1']", timeout=TIMEOUT)
+        page.locator(".wb-player .wb-player-btn", has_text="Stop").click()
+        page.wait_for_selector(".wb-roll[data-playing='0']", timeout=TIMEOUT)
+        page.set_viewport_size({"width": 1280, "height": 1450})   # the whole app in one shot
+        page.screenshot(path=str(artifacts / "app.png"))
+    finally:
+        plugin.close()
+
+
+def test_wrong_chord_is_named_inline(page, voila_app):
+    page.goto(voila_app["url"], timeout=TIMEOUT)
+    page.wait_for_selector(ROLL, timeout=TIMEOUT)
+    page.locator(".wb-progression textarea").fill("| C | Am | Hx7 | G |")
+    error = page.wait_for_selector(".wb-progression-check .wb-error", timeout=TIMEOUT)
+    message = error.inner_text()
+    assert "Hx7" in message
+    assert "3" in message          # the bar
+    assert "Traceback" not in page.content()
+    # the last good preview stays on screen
+    assert page.locator(ROLL).count() == 1

@@ -1,0 +1,77 @@
+"""The sync panel against the real service (free port) and the reference plugin client."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+import workbench
+from workbench.ui import SyncPanel, Workbench
+from workbench.ui.sync import free_port
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory):
+    from server import kernel
+
+    if kernel.current() is not None:
+        kernel.stop()
+    handle = kernel.start(port=free_port(), folder=tmp_path_factory.mktemp("files"))
+    yield handle
+    handle.stop()
+
+
+@pytest.fixture
+def plugin(service, tmp_path):
+    from server.client import PluginClient
+
+    client = PluginClient(service.ws_url, "ui-test-daw", mirror=tmp_path / "mirror",
+                          token=service.token).start_thread()
+    client.submit(client.wait_for(lambda m: m.get("type") == "connection_confirmed"))
+    yield client
+    client.stop_thread()
+
+
+def test_panel_attaches_shows_url_and_publishes(service, plugin, arrangement):
+    panel = SyncPanel(start=True)
+    assert panel.handle is service                     # start() is idempotent per kernel
+    assert service.url in panel.info.value and service.token in panel.info.value
+    n = len(plugin.messages)
+    records = panel.publish(arrangement)
+    assert len(records) == len(arrangement.tracks) + 1
+    plugin.submit(plugin.wait_for(
+        lambda m: m.get("type") == "downloaded" and "_band_" in m.get("filename", ""),
+        timeout=10, start=n))
+    ready = [m for m in plugin.messages[n:] if m.get("type") == "midi_ready"]
+    assert {m["track_type"] for m in ready} == {*arrangement.tracks, "band"}
+    panel.refresh()
+    assert "ui-test-daw" in panel.plugins_html.value
+    assert "midi_ready" in panel.events_html.value
+
+
+def test_daw_position_moves_the_playhead(service, plugin, arrangement):
+    app = Workbench(audio_engine="builtin", sync=True)
+    app.sync.follow.value = True
+    assert app.roll.follow_daw
+    got = threading.Event()
+    service.on_event(lambda e: got.set() if e.get("type") == "transport_sync" else None)
+    plugin.submit(plugin.send_transport(True, 6.5, 120.0))
+    assert got.wait(10)
+    assert app.sync.position[0] == pytest.approx(6.5)
+    assert app.roll.daw_beat == pytest.approx(6.5) and app.roll.daw_playing
+    app.sync.refresh()
+    assert "6.50" in app.sync.plugins_html.value
+
+
+def test_generate_with_sync_on_sends_files(service, plugin):
+    app = Workbench(audio_engine="builtin", sync=True)
+    assert app.sync.enabled.value
+    n = len(plugin.messages)
+    app.controls.progression.value = "| F | Dm | Gm7 | C7 |"     # live preview: not sent
+    assert not [m for m in plugin.messages[n:] if m.get("type") == "midi_ready"]
+    app.controls.generate.click()
+    plugin.submit(plugin.wait_for(lambda m: m.get("type") == "midi_ready"
+                                  and m.get("track_type") == "band", timeout=10, start=n))
+    assert "sent 6 files" in app.status.value
+    assert workbench.parse_key("F").name in app.status.value

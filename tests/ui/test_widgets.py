@@ -1,0 +1,158 @@
+"""Widget behaviour in Python, no browser: controls, live validation, Workbench, Player."""
+
+from __future__ import annotations
+
+import pytest
+
+import workbench
+from workbench.ui import Controls, Player, SyncPanel, Workbench, mapping
+from workbench.ui.sync import event_beat, service_port
+
+
+@pytest.fixture
+def app():
+    return Workbench(audio_engine="builtin")
+
+
+def test_controls_defaults_are_valid_and_map_to_generate():
+    c = Controls()
+    assert c.check.ok
+    assert "wb-ok" in c.message.value
+    assert mapping.generate_kwargs(c.state()) == mapping.generate_kwargs(mapping.default_state())
+
+
+def test_live_validation_names_the_chord_and_bar():
+    c = Controls()
+    c.progression.value = "| C | Am | Hx7 | G |"
+    assert not c.check.ok
+    assert "Hx7" in c.message.value and "3" in c.message.value and "wb-error" in c.message.value
+    c.progression.value = "| C | Am | F | G |"
+    assert c.check.ok and "wb-ok" in c.message.value
+
+
+def test_preset_sets_text_and_meter():
+    c = Controls()
+    c.presets.value = "Waltz 3/4 (G)"
+    assert c.progression.value == "| G | Em | Am7 | D7 |"
+    assert c.meter.value == "3/4" and c.check.ok
+
+
+def test_transpose_buttons():
+    c = Controls()
+    c.progression.value = "| C | F | G7 | C |"
+    c.up.click()
+    assert workbench.parse_progression(c.progression.value).events[0].chord.root == 1
+    c.down.click()
+    c.down.click()
+    assert workbench.parse_progression(c.progression.value).events[0].chord.root == 11
+
+
+def test_transpose_with_a_wrong_chord_says_so():
+    c = Controls()
+    c.progression.value = "| C | Hx7 |"
+    c.up.click()
+    assert "Hx7" in c.message.value and c.progression.value == "| C | Hx7 |"
+
+
+def test_new_variation_changes_the_seed():
+    c = Controls()
+    seeds = set()
+    for _ in range(5):
+        c.variation.click()
+        seeds.add(c.seed.value)
+    assert len(seeds) > 1
+
+
+def test_swing_auto_checkbox():
+    c = Controls()
+    assert c.state()["swing"] is None and c.swing.disabled
+    c.swing_auto.value = False
+    c.swing.value = 0.4
+    assert c.state()["swing"] == 0.4 and not c.swing.disabled
+
+
+def test_style_description_shown():
+    c = Controls()
+    c.style.value = "bossa"
+    info = {s.name: s for s in workbench.styles()}["bossa"]
+    assert info.description[:20] in c.style_info.value.replace("&#x27;", "'")
+
+
+def test_workbench_generates_on_load(app):
+    assert app.arrangement is not None and app.arrangement.bars == 4
+    assert app.roll.bars == 4 and app.roll.notes
+    assert "wb-ok" in app.status.value
+    assert app.downloads.value.count("data:audio/midi;base64,") == 1 + len(workbench.TRACKS)
+    assert app.player.wait(30)
+    assert bytes(app.player.audio[:4]) == b"RIFF" and not app.player.rendering
+
+
+def test_control_change_regenerates(app):
+    n = app.generations
+    app.controls.tempo.value = 90
+    assert app.generations == n + 1 and app.arrangement.tempo == 90
+    app.controls.strips["guitar"].on.value = False
+    assert "guitar" not in app.arrangement.tracks
+    assert [t["name"] for t in app.roll.tracks] == list(app.arrangement.tracks)
+    app.controls.progression.value = "| C | Am | F | G | Dm | G7 | C | C |"
+    assert app.roll.bars == 8
+
+
+def test_wrong_chord_keeps_last_preview(app):
+    before = app.arrangement
+    app.controls.progression.value = "| C | Hx7 |"
+    assert app.arrangement is before
+    app.controls.generate.click()
+    assert "Hx7" in app.status.value and "wb-error" in app.status.value
+
+
+def test_engine_errors_are_shown_inline(app):
+    app.controls.style.value = "waltz"
+    app.controls.meter.value = "4/4"
+    app.controls.generate.click()
+    assert "wb-error" in app.status.value
+    assert "3/4" in app.status.value          # the message lists the meters waltz supports
+    assert "Traceback" not in app.status.value
+
+
+def test_all_tracks_off_is_inline(app):
+    for strip in app.controls.strips.values():
+        strip.on.value = False
+    assert "at least one" in app.status.value
+
+
+def test_player_alone(arrangement):
+    p = Player(arrangement, engine="builtin", background=False)
+    assert p.wav[:4] == b"RIFF" and p.version == 1 and not p.rendering
+    assert "built-in" in p.status
+    assert p.length_beats == arrangement.length_beats and p.tempo == arrangement.tempo
+    assert "Audio player" in p._repr_mimebundle_()["text/html"]
+
+
+def test_player_newer_render_wins(arrangement, blues):
+    p = Player(engine="builtin")
+    p.render(blues)
+    p.render(arrangement)
+    assert p.wait(30)
+    assert p.last_audio.duration < 20           # the 4-bar one, not the 12-bar blues
+
+
+def test_event_beat_reads_transport_events():
+    assert event_beat({"type": "transport_sync", "isPlaying": True, "currentBeat": 5.5,
+                       "tempo": 120}) == (5.5, True, 120)
+    assert event_beat({"type": "transport_sync", "data": {"currentBeat": 2, "isPlaying": False}}
+                      ) == (2.0, False, None)
+    assert event_beat({"type": "midi_ready"}) is None
+
+
+def test_service_port_under_tests_is_free(monkeypatch):
+    monkeypatch.delenv("ORCHESTRATOR_PORT", raising=False)
+    port = service_port()
+    assert port and port != 8000
+    monkeypatch.setenv("ORCHESTRATOR_PORT", "8123")
+    assert service_port() == 8123
+
+
+def test_sync_panel_off_does_not_publish(arrangement):
+    panel = SyncPanel()
+    assert not panel.running and panel.publish(arrangement) == []

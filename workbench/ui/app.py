@@ -1,0 +1,155 @@
+"""``Workbench``: the whole UI in one object (JupyterLab, Notebook 7, Voilà).
+
+Controls on top, then the piano roll, the player and the download links; the band, the feel and
+the DAW sync in tabs. Any change regenerates the preview at once (live preview); Generate also
+renders the audio and, with sync on, sends the files to the DAW plugins. Every error is caught
+here, at the UI boundary, shown in plain words and logged (never a traceback in the page).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import logging
+import time
+
+import ipywidgets as w
+
+from . import mapping
+from .controls import Controls, safe
+from .pianoroll import PianoRoll, arrangement_svg, roll_state
+from .player import Player
+from .sync import SyncPanel
+
+log = logging.getLogger(__name__)
+
+
+def download_links(arrangement) -> str:
+    """HTML links (data: URLs) for the band file and one file per track."""
+    key = arrangement.key.short
+    tempo = int(arrangement.tempo)
+    links = []
+    for name in [None, *arrangement.tracks]:
+        data = arrangement.to_midi_bytes(name)
+        label = name or "band"
+        filename = f"{label}_{key}_{tempo}.mid"
+        href = "data:audio/midi;base64," + base64.b64encode(data).decode("ascii")
+        links.append(f"<a class='wb-download' download='{html.escape(filename)}' "
+                     f"href='{href}' title='{html.escape(filename)} ({len(data)} bytes)' "
+                     f"style='margin-right:10px'>⤓ {html.escape(label)}</a>")
+    return "<span class='wb-downloads'><b>MIDI files:</b> " + "".join(links) + "</span>"
+
+
+class Workbench(w.VBox):
+    """The workbench UI. ``Workbench(sync=True)`` also starts (or attaches to) the sync service.
+
+    Attributes for notebook users: ``controls``, ``roll``, ``player``, ``sync``, ``arrangement``
+    (the latest), ``timings`` (ms of the last generation, state building and total).
+    """
+
+    def __init__(self, state: dict | None = None, *, sync: bool = False, soundfont=None,
+                 audio_engine: str = "auto", service_kwargs: dict | None = None,
+                 generate_on_load: bool = True):
+        from . import setup_logging
+
+        setup_logging()
+        self.arrangement = None
+        self.timings: dict[str, float] = {}
+        self.generations = 0
+        self.controls = Controls(state)
+        self.roll = PianoRoll()
+        self.player = Player(soundfont=soundfont, engine=audio_engine).link(self.roll)
+        self.downloads = w.HTML("")
+        self.status = w.HTML("", layout=w.Layout(min_height="22px"))
+        self.status.add_class("wb-status")
+        self.sync = SyncPanel(start=False, roll=self.roll, service_kwargs=service_kwargs)
+        self.tabs = w.Tab([self.controls.band_box, self.controls.feel_box, self.sync])
+        for i, title in enumerate(["Band", "Feel & variation", "Sync to DAW"]):
+            self.tabs.set_title(i, title)
+        actions = w.HBox([*self.controls.action_box.children, self.status],
+                         layout=w.Layout(align_items="center", flex_flow="row wrap"))
+        super().__init__([self.controls.song_box, self.tabs, actions, self.roll,
+                          w.HBox([self.player, self.downloads],
+                                 layout=w.Layout(align_items="center", flex_flow="row wrap"))],
+                         layout=w.Layout(width="100%"))
+        self.add_class("wb-app")
+        self.controls.on_change(self._on_change)
+        self.controls.on_generate(self._on_generate)
+        if sync:
+            self.sync.start()
+        if generate_on_load:
+            self.refresh(audio=True)
+
+    # ----------------------------------------------------------------------------------------
+
+    def report_error(self, message: str) -> None:
+        self.status.value = (f"<span class='wb-error' role='alert' style='color:#b91c1c'>✗ "
+                             f"{html.escape(message)}</span>")
+
+    def refresh(self, audio: bool = True, publish: bool = False):
+        """Generate from the controls and redraw; returns the Arrangement or None (error shown)."""
+        from workbench import generate
+
+        t0 = time.perf_counter()
+        check = self.controls.check
+        if not check.ok:
+            self.report_error(f"Can't generate yet: {check.message}")
+            return None
+        try:
+            kwargs = mapping.generate_kwargs(self.controls.state())
+            arrangement = generate(**kwargs)
+        except Exception as exc:
+            if not isinstance(exc, ValueError):
+                log.exception("generation failed")
+            self.report_error(mapping.friendly_error(exc))
+            return None
+        t1 = time.perf_counter()
+        state = roll_state(arrangement)
+        self.roll.show(state)
+        self.roll._arrangement = arrangement
+        t2 = time.perf_counter()
+        self.arrangement = arrangement
+        self.generations += 1
+        self.downloads.value = download_links(arrangement)
+        if audio:
+            self.player.render(arrangement)
+        sent = ""
+        if publish:
+            records = self.sync.publish(arrangement)
+            if records:
+                sent = f" · sent {len(records)} files to the DAW"
+        self.timings = {"generate_ms": (t1 - t0) * 1000, "state_ms": (t2 - t1) * 1000,
+                        "total_ms": (time.perf_counter() - t0) * 1000}
+        notes = sum(len(t.notes) for t in arrangement.tracks.values())
+        self.status.value = (
+            f"<span class='wb-ok' data-generation='{self.generations}' style='color:#334155'>"
+            f"{arrangement.bars} bars · {len(arrangement.tracks)} tracks · {notes} notes · key "
+            f"{html.escape(arrangement.key.name)} · {self.timings['total_ms']:.0f} ms{sent}"
+            f"</span>")
+        return arrangement
+
+    @safe
+    def _on_change(self):
+        if not self.controls.live.value:
+            return
+        if not self.controls.check.ok:
+            return          # the box shows what's wrong; keep the last good preview
+        self.refresh(audio=True, publish=False)
+
+    @safe
+    def _on_generate(self):
+        self.refresh(audio=True, publish=True)
+
+    def generate(self):
+        """Like pressing Generate."""
+        return self.refresh(audio=True, publish=True)
+
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        data = super()._repr_mimebundle_(include=include, exclude=exclude, **kwargs)
+        if isinstance(data, tuple):
+            data = data[0]
+        data = dict(data or {})
+        data["text/plain"] = "Workbench()"
+        if self.arrangement is not None:
+            data["text/html"] = f"<div class='wb-roll-static'>{arrangement_svg(self.arrangement)}</div>"
+        return data

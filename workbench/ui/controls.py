@@ -1,0 +1,347 @@
+"""The controls (ipywidgets): progression with live validation, presets, transpose, repeat; key,
+tempo, meter, style; one strip per track; feel; seed; Generate.
+
+Everything the controls mean for the engine is in :func:`workbench.ui.mapping.generate_kwargs`
+(pure, unit-tested); this module only lays out widgets and reads/writes their values.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import logging
+import random
+
+import ipywidgets as w
+
+from . import mapping
+
+log = logging.getLogger(__name__)
+
+DRUM_KITS = [("Standard kit", 0), ("Room kit", 8), ("Power kit", 16), ("Electronic kit", 24),
+             ("TR-808 kit", 25), ("Jazz kit", 32), ("Brush kit", 40), ("Orchestra kit", 48)]
+
+
+def safe(method):
+    """UI boundary: a callback never raises into the page; the error is shown inline and logged."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            log.exception("UI callback %s failed", method.__name__)
+            report = getattr(self, "report_error", None)
+            if report is not None:
+                report(mapping.friendly_error(exc))
+            return None
+
+    return wrapper
+
+
+def _label(text, width="72px"):
+    return w.HTML(f"<b>{html.escape(text)}</b>", layout=w.Layout(width=width))
+
+
+class TrackStrip(w.HBox):
+    """One track: on/off, GM instrument, level, density."""
+
+    def __init__(self, name: str, settings: dict):
+        from workbench.instruments import GM_PROGRAMS
+
+        self.name = name
+        self.on = w.Checkbox(value=settings["on"], description=name.capitalize(), indent=False,
+                             layout=w.Layout(width="90px"))
+        if name == "drums":
+            options = [("Style's kit", mapping.STYLE_PROGRAM), *DRUM_KITS]
+        else:
+            options = [("Style's instrument", mapping.STYLE_PROGRAM)]
+            options += [(f"{i + 1:3d} {n}", i) for i, n in enumerate(GM_PROGRAMS)]
+        program = settings["program"]
+        if program not in [v for _, v in options]:
+            options = [*options, (f"program {program}", program)]
+        self.program = w.Dropdown(options=options, value=program, description="",
+                                  layout=w.Layout(width="230px"))
+        self.program.description_allow_html = False
+        self.level = w.FloatSlider(value=settings["level"], min=0, max=1, step=0.05,
+                                   description="level", continuous_update=False,
+                                   readout_format=".2f", layout=w.Layout(width="210px"),
+                                   style={"description_width": "42px"})
+        self.density = w.FloatSlider(value=settings["density"], min=0, max=1, step=0.05,
+                                     description="density", continuous_update=False,
+                                     readout_format=".2f", layout=w.Layout(width="220px"),
+                                     style={"description_width": "52px"})
+        super().__init__([self.on, self.program, self.level, self.density],
+                         layout=w.Layout(align_items="center", flex_flow="row wrap"))
+        self.add_class("wb-track-strip")
+        self.add_class(f"wb-track-{name}")
+
+    def state(self) -> dict:
+        return {"on": self.on.value, "program": self.program.value, "level": self.level.value,
+                "density": self.density.value}
+
+    def set_state(self, s: dict) -> None:
+        self.on.value = bool(s["on"])
+        self.program.value = s["program"]
+        self.level.value = float(s["level"])
+        self.density.value = float(s["density"])
+
+    def widgets(self):
+        return [self.on, self.program, self.level, self.density]
+
+
+class Controls(w.VBox):
+    """All the inputs. ``on_change(cb)``: cb() after any value change (valid or not);
+    ``on_generate(cb)``: cb() when Generate is pressed. ``state()`` -> dict for
+    :func:`~workbench.ui.mapping.generate_kwargs`."""
+
+    def __init__(self, state: dict | None = None):
+        from workbench import METERS, styles
+
+        s = mapping.default_state()
+        if state:
+            s.update(state)
+        self._change_callbacks = []
+        self._generate_callbacks = []
+        self._muted = 0
+        self.check = mapping.Check(False, "")
+
+        # progression --------------------------------------------------------------------
+        self.progression = w.Textarea(value=s["progression"], rows=3, continuous_update=True,
+                                      placeholder="| C | Am | F | G |",
+                                      layout=w.Layout(width="calc(100% - 12px)"))
+        self.progression.add_class("wb-progression")
+        self.message = w.HTML("", layout=w.Layout(min_height="22px"))
+        self.message.add_class("wb-progression-check")
+        self.presets = w.Dropdown(options=[("Presets…", "")] + [(k, k) for k in mapping.PRESETS],
+                                  value="", layout=w.Layout(width="240px"))
+        self.presets.add_class("wb-presets")
+        self.down = w.Button(description="♭ −1", tooltip="Transpose down a semitone",
+                             layout=w.Layout(width="64px"))
+        self.up = w.Button(description="♯ +1", tooltip="Transpose up a semitone",
+                           layout=w.Layout(width="64px"))
+        self.repeat = w.BoundedIntText(value=s["repeat"], min=mapping.REPEAT_RANGE[0],
+                                       max=mapping.REPEAT_RANGE[1], description="repeat ×",
+                                       layout=w.Layout(width="130px"),
+                                       style={"description_width": "60px"})
+
+        # key, tempo, meter, style --------------------------------------------------------
+        self.key = w.Dropdown(options=mapping.key_choices(), value=s["key"], description="Key",
+                              layout=w.Layout(width="200px"), style={"description_width": "40px"})
+        self.detected = w.HTML("")
+        self.tempo = w.IntSlider(value=int(s["tempo"]), min=mapping.TEMPO_RANGE[0],
+                                 max=mapping.TEMPO_RANGE[1], description="Tempo",
+                                 continuous_update=False, layout=w.Layout(width="300px"),
+                                 style={"description_width": "50px"})
+        meters = list(METERS)
+        self.meter = w.Dropdown(options=meters, value=s["meter"] if s["meter"] in meters
+                                else meters[0], description="Meter",
+                                layout=w.Layout(width="150px"), style={"description_width": "50px"})
+        self._styles = {st.name: st for st in styles()}
+        self.style = w.Dropdown(options=list(self._styles), value=s["style"], description="Style",
+                                layout=w.Layout(width="200px"), style={"description_width": "45px"})
+        self.style_info = w.HTML("", layout=w.Layout(width="100%"))
+        self.style_info.add_class("wb-style-info")
+
+        # tracks ------------------------------------------------------------------------------
+        self.strips = {name: TrackStrip(name, s["tracks"][name]) for name in mapping.tracks()}
+
+        # feel and variation ------------------------------------------------------------------
+        self.swing_auto = w.Checkbox(value=s["swing"] is None, description="style's own swing",
+                                     indent=False, layout=w.Layout(width="160px"))
+        self.swing = w.FloatSlider(value=0.0 if s["swing"] is None else s["swing"], min=0,
+                                   max=1, step=0.05, description="Swing", continuous_update=False,
+                                   disabled=s["swing"] is None, style={"description_width": "70px"})
+        self.humanize = w.FloatSlider(value=s["humanize"], min=0, max=1, step=0.05,
+                                      description="Humanize", continuous_update=False,
+                                      style={"description_width": "70px"})
+        self.intensity = w.FloatSlider(value=s["intensity"], min=0, max=1, step=0.05,
+                                       description="Intensity", continuous_update=False,
+                                       style={"description_width": "70px"})
+        self.seed = w.BoundedIntText(value=s["seed"], min=0, max=2**31 - 1, description="Seed",
+                                     layout=w.Layout(width="170px"),
+                                     style={"description_width": "40px"})
+        self.variation = w.Button(description="🎲 New variation",
+                                  tooltip="Same song, another performance (new seed)")
+        self.count_in = w.Checkbox(value=s["count_in"], description="count-in bar", indent=False)
+
+        # actions ------------------------------------------------------------------------------
+        self.generate = w.Button(description="Generate", button_style="primary", icon="music",
+                                 tooltip="Generate the band (and send it to the DAW if sync is on)")
+        self.generate.add_class("wb-generate")
+        self.live = w.Checkbox(value=True, description="live preview", indent=False,
+                               tooltip="Update the piano roll on every change",
+                               layout=w.Layout(width="120px"))
+
+        self.song_box = w.VBox([
+            _label("Chord progression", "100%"),
+            self.progression,
+            self.message,
+            w.HBox([self.presets, self.down, self.up, self.repeat],
+                   layout=w.Layout(flex_flow="row wrap", align_items="center")),
+            w.HBox([self.key, self.detected, self.tempo, self.meter, self.style],
+                   layout=w.Layout(flex_flow="row wrap", align_items="center")),
+            self.style_info,
+        ])
+        self.band_box = w.VBox(list(self.strips.values()))
+        self.feel_box = w.VBox([
+            w.HBox([self.swing, self.swing_auto], layout=w.Layout(align_items="center")),
+            self.humanize, self.intensity,
+            w.HBox([self.seed, self.variation, self.count_in],
+                   layout=w.Layout(align_items="center", flex_flow="row wrap")),
+        ])
+        self.action_box = w.HBox([self.generate, self.live],
+                                 layout=w.Layout(align_items="center"))
+        super().__init__([self.song_box, self.band_box, self.feel_box, self.action_box])
+        self.add_class("wb-controls")
+
+        # wiring ---------------------------------------------------------------------------------
+        self.progression.observe(self._on_text, "value")
+        self.meter.observe(self._on_text, "value")
+        self.presets.observe(self._on_preset, "value")
+        self.style.observe(self._on_style, "value")
+        self.swing_auto.observe(self._on_swing_auto, "value")
+        self.down.on_click(lambda _b: self._transpose(-1))
+        self.up.on_click(lambda _b: self._transpose(+1))
+        self.variation.on_click(self._new_variation)
+        self.generate.on_click(self._on_generate)
+        for widget in self._value_widgets():
+            if widget not in (self.progression, self.meter):
+                widget.observe(self._on_value, "value")
+        self._show_style()
+        self.validate()
+
+    # public ------------------------------------------------------------------------------------
+
+    def on_change(self, callback) -> None:
+        self._change_callbacks.append(callback)
+
+    def on_generate(self, callback) -> None:
+        self._generate_callbacks.append(callback)
+
+    def report_error(self, message: str) -> None:
+        self.message.value = _message(False, message)
+
+    def state(self) -> dict:
+        return {
+            "progression": self.progression.value,
+            "repeat": self.repeat.value,
+            "key": self.key.value,
+            "tempo": self.tempo.value,
+            "meter": self.meter.value,
+            "style": self.style.value,
+            "tracks": {name: strip.state() for name, strip in self.strips.items()},
+            "swing": None if self.swing_auto.value else self.swing.value,
+            "humanize": self.humanize.value,
+            "intensity": self.intensity.value,
+            "seed": self.seed.value,
+            "count_in": self.count_in.value,
+        }
+
+    def set_state(self, state: dict) -> None:
+        """Set many values at once (one change notification at the end)."""
+        self._muted += 1
+        try:
+            for name in ("progression", "repeat", "key", "tempo", "meter", "style", "humanize",
+                         "intensity", "seed", "count_in"):
+                if name in state:
+                    getattr(self, name).value = state[name]
+            if "swing" in state:
+                self.swing_auto.value = state["swing"] is None
+                if state["swing"] is not None:
+                    self.swing.value = float(state["swing"])
+            for name, strip_state in state.get("tracks", {}).items():
+                if name in self.strips:
+                    self.strips[name].set_state({**self.strips[name].state(), **strip_state})
+        finally:
+            self._muted -= 1
+        self.validate()
+        self._changed()
+
+    def validate(self) -> mapping.Check:
+        """Parse the progression box and show the result under it."""
+        self.check = mapping.check_progression(self.progression.value, self.meter.value)
+        self.message.value = _message(self.check.ok, self.check.message)
+        if self.check.ok:
+            prog = self.check.progression
+            self.detected.value = (f"<span class='wb-detected'>detected: "
+                                   f"{html.escape(prog.key.name)}</span>")
+        return self.check
+
+    # internals ---------------------------------------------------------------------------------
+
+    def _value_widgets(self):
+        out = [self.progression, self.repeat, self.key, self.tempo, self.meter, self.style,
+               self.swing, self.swing_auto, self.humanize, self.intensity, self.seed,
+               self.count_in]
+        for strip in self.strips.values():
+            out += strip.widgets()
+        return out
+
+    def _changed(self):
+        if self._muted:
+            return
+        for cb in self._change_callbacks:
+            cb()
+
+    @safe
+    def _on_text(self, _change):
+        if self._muted:
+            return
+        self.validate()
+        self._changed()
+
+    @safe
+    def _on_value(self, _change):
+        self._changed()
+
+    @safe
+    def _on_preset(self, change):
+        name = change["new"]
+        if not name:
+            return
+        text, meter = mapping.PRESETS[name]
+        self.set_state({"progression": text, "meter": meter})
+
+    @safe
+    def _on_style(self, _change):
+        self._show_style()
+
+    def _show_style(self):
+        info = self._styles.get(self.style.value)
+        if info is None:
+            self.style_info.value = ""
+            return
+        meters = ", ".join(info.meters)
+        self.style_info.value = (f"<span class='wb-style-desc'><b>{html.escape(info.name)}</b>: "
+                                 f"{html.escape(info.description)} <i>(meters: {meters}; "
+                                 f"usual tempo {info.default_tempo:g} bpm)</i></span>")
+
+    @safe
+    def _on_swing_auto(self, change):
+        self.swing.disabled = bool(change["new"])
+
+    @safe
+    def _transpose(self, semitones: int):
+        check = self.validate()
+        if not check.ok:
+            self.report_error(f"Fix the progression before transposing: {check.message}")
+            return
+        self.progression.value = mapping.transpose_text(self.progression.value, semitones,
+                                                        self.meter.value)
+
+    @safe
+    def _new_variation(self, _button):
+        self.seed.value = random.randint(1, 99999)
+
+    @safe
+    def _on_generate(self, _button):
+        for cb in self._generate_callbacks:
+            cb()
+
+
+def _message(ok: bool, text: str) -> str:
+    if ok:
+        return f"<span class='wb-ok' style='color:#15803d'>✓ {html.escape(text)}</span>"
+    return (f"<span class='wb-error' role='alert' style='color:#b91c1c'>✗ "
+            f"{html.escape(text)}</span>")
