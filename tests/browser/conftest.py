@@ -63,7 +63,9 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.
     raise RuntimeError(f"voila did not answer on {url}:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API holds an event loop on the main thread while it runs,
+# so it must be gone before the asyncio-based service tests that follow.
+@pytest.fixture(scope="module")
 def voila_app(artifacts, tmp_path_factory):
     """The Voilà app running on a free port: dict(url, service_port, folder, log)."""
     if shutil.which("voila", path=str(Path(sys.executable).parent)) is None:
@@ -93,7 +95,7 @@ def voila_app(artifacts, tmp_path_factory):
             proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")
