@@ -204,7 +204,7 @@ def worker_main(ws_url: str, n: int, prefix: str, mode: str):
     want = b'"midi_ready"' if mode == "notify" else b'"transport_sync"'
 
     def on_text(payload: bytes, t: float):
-        if want in payload:
+        if want in payload and b'"seq"' in payload:  # events (not a snapshot on connect)
             d = json.loads(payload)
             key = d["filename"] if mode == "notify" else d["currentBeat"]
             records.append((key, t, d["time"]))

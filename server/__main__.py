@@ -66,7 +66,11 @@ def main(argv=None) -> int:
     args = vars(parse_args(argv))
     if args.get("allowed_origins"):
         args["allowed_origins"] = ",".join(args["allowed_origins"])
-    settings = Settings.from_env(**args)
+    try:
+        settings = Settings.from_env(**args)
+    except ValueError as exc:
+        print(f"python -m server: {exc}", file=sys.stderr)
+        return 2
     configure_logging(settings.log_level)
     try:
         sockets = bind_sockets(settings.port, settings.host, reuse_port=False)

@@ -114,7 +114,7 @@ class Service:
         n = self.store.rebuild()
         self._marker = self.settings.folder / "meta" / f".instance-{self.instance}"
         self._marker.touch()  # lets an attached process see it shares our folder
-        self.store.enforce_retention()
+        self.generator.retention()
         s = self.settings
         self.server = HTTPServer(
             self.app,
@@ -139,7 +139,7 @@ class Service:
             log.warning("the band engine (workbench) is not importable yet; generation answers 503")
 
     def housekeeping(self):
-        self.store.enforce_retention()
+        self.generator.retention()
         self.hub.prune()
         if not self.engine_ok:
             self.loop.run_in_executor(self.executor, self._check_engine)
@@ -173,9 +173,6 @@ class Service:
         log.info("service stopped")
 
     # ------------------------------------------------------------------ helpers (loop thread)
-    def loop_call(self, fn, *args):
-        self.loop.call_soon(fn, *args)
-
     def update_transport(self, source="server", exclude=None, sent_at=None, is_playing=None,
                          beat=None, tempo=None) -> dict:
         """Change the shared transport and broadcast ``transport_sync`` (but to ``exclude``)."""

@@ -8,8 +8,10 @@ What it does, in order (read it as the example for plugin developers):
 1. ``POST /api/plugin/register`` with its id (optional, tells the service who it is).
 2. Opens ``/ws/{plugin_id}``; the first message is ``connection_confirmed`` (server time,
    transport state, ``latest_seq``).
-3. Remembers the ``seq`` of every event it receives. When the connection drops it reconnects
-   (backing off 0.2 s → 5 s) with ``?since=<last seq>``: the service first replays what it missed.
+3. Remembers the ``seq`` of every event it receives and the service's ``instance`` (from
+   ``connection_confirmed``). When the connection drops it reconnects (backing off 0.2 s → 5 s)
+   with ``?since=<last seq>&instance=<instance>``: the service first replays what it missed (all
+   it has if it is a new instance, i.e. it restarted), then sends the current transport.
 4. For each ``midi_ready`` it downloads ``url`` (``GET /files/{name}``, the name URL-encoded)
    into ``DIR/temp/`` and moves it atomically to ``DIR/{track_type}/{filename}``.
 5. Sends ``heartbeat`` every few seconds; with ``--transport-demo`` it plays a fake DAW transport
@@ -74,6 +76,7 @@ class PluginClient:
         self.mirror = Path(mirror) if mirror else None
         self.token = token
         self.last_seq = since  # None: fresh start, no replay
+        self.instance: str | None = None  # the service run our seqs belong to
         self.heartbeat_interval = heartbeat_interval
         self.register_first = register
         self.reconnect = reconnect
@@ -99,6 +102,8 @@ class PluginClient:
             path = f"/ws/{quote(self.plugin_id, safe='')}"
         if self.last_seq is not None:
             path += ("&" if "?" in path else "?") + f"since={self.last_seq}"
+            if self.instance:  # a restarted service (new instance) replays everything
+                path += f"&instance={quote(self.instance, safe='')}"
         return self.ws_base + path
 
     def _headers(self) -> dict:
@@ -165,8 +170,10 @@ class PluginClient:
                 msg = json.loads(text)
             except ValueError:
                 continue
-            if msg.get("type") == "connection_confirmed" and msg.get("since_reset"):
-                self.last_seq = 0  # the service restarted: its seqs start again
+            if msg.get("type") == "connection_confirmed":
+                self.instance = msg.get("instance") or self.instance
+                if msg.get("since_reset"):
+                    self.last_seq = 0  # the service restarted: its seqs start again
             seq = msg.get("seq")
             if isinstance(seq, int):
                 self.last_seq = max(self.last_seq or 0, seq)

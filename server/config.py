@@ -46,9 +46,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def _env(name: str, default=None):
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _env(name: str, default=None, kind=None):
+    """``ORCHESTRATOR_{name}``, converted by ``kind``; a bad value is a ValueError naming it."""
     value = os.environ.get("ORCHESTRATOR_" + name)
-    return default if value is None or value == "" else value
+    if value is None or value == "":
+        return default
+    if kind is None:
+        return value
+    try:
+        return kind(value)
+    except ValueError:
+        what = "an integer" if kind is int else "a number"
+        raise ValueError(f"ORCHESTRATOR_{name}={value!r} is not {what}") from None
 
 
 @dataclass
@@ -85,6 +97,11 @@ class Settings:
     def __post_init__(self):
         self.folder = Path(self.folder).expanduser().resolve()
         self.port = int(self.port)
+        if not 0 <= self.port <= 65535:
+            raise ValueError(f"port {self.port} outside 0–65535")
+        self.log_level = str(self.log_level).upper()
+        if self.log_level not in LOG_LEVELS:
+            raise ValueError(f"log level {self.log_level!r} unknown; valid: {', '.join(LOG_LEVELS)}")
         if self.ping_timeout > self.ping_interval:
             self.ping_timeout = self.ping_interval
         if not self.token:
@@ -122,16 +139,16 @@ class Settings:
         """Defaults < ``ORCHESTRATOR_*`` environment < ``overrides`` (None values ignored)."""
         values = dict(
             host=_env("HOST", "127.0.0.1"),
-            port=int(_env("PORT", 8000)),
+            port=_env("PORT", 8000, int),
             folder=_env("FOLDER", "generated_accompaniments"),
             token=_env("TOKEN", ""),
             log_level=str(_env("LOG_LEVEL", "INFO")).upper(),
             allowed_origins=_env("ALLOWED_ORIGINS", ""),
             public_url=_env("PUBLIC_URL", ""),
-            retention_max_files=int(_env("MAX_FILES", 2000)),
-            retention_max_age=float(_env("MAX_AGE", 7 * 24 * 3600)),
-            history_size=int(_env("HISTORY", 1000)),
-            rate_limit=float(_env("RATE_LIMIT", 60)),
+            retention_max_files=_env("MAX_FILES", 2000, int),
+            retention_max_age=_env("MAX_AGE", 7 * 24 * 3600, float),
+            history_size=_env("HISTORY", 1000, int),
+            rate_limit=_env("RATE_LIMIT", 60, float),
         )
         names = {f.name for f in dataclasses.fields(cls)}
         extra = {}

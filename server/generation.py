@@ -283,7 +283,7 @@ def arrangement_meta(arr, request: GenerationRequest | None = None) -> dict:
 
 def write_arrangement(arr, store: FileStore, request=None, sidecar=True) -> list[FileRecord]:
     """Write an Arrangement into the store's folder with the engine's atomic writer and index it."""
-    paths = arr.write(store.folder)
+    paths = arr.write(store.folder, timestamp=store.next_timestamp())
     return store.add_files(paths, arrangement_meta(arr, request), sidecar=sidecar)
 
 
@@ -386,6 +386,15 @@ class Generator:
             loop.run_in_executor(self.executor, self.store.write_sidecar, records[0].generation)
         return result
 
+    def retention(self, keep=()) -> list[str]:
+        """Apply the store's retention (IOLoop thread); ``file_deleted`` for each file removed.
+        ``keep``: generation ids never removed for the count (the one just announced)."""
+        removed = self.store.retention_pass(keep=keep)
+        for rec in removed:
+            self.hub.publish("file_deleted", filename=rec.filename, track_type=rec.track_type,
+                             generation=rec.generation, reason="retention")
+        return [r.filename for r in removed]
+
     def _work(self, body):
         req = parse_request(body)
         return req, run_engine(req, self.store, sidecar=False)
@@ -419,13 +428,13 @@ class Generator:
         }
         self.hub.publish("files_ready", generation=gen_id, count=len(files), files=files)
         done = self.hub.publish("generation_complete", **summary, files=[f["filename"] for f in files])
-        self.store.enforce_retention()
         tracks = ", ".join(f["track_type"] for f in files if f["track_type"] != "band")
         self.hub.publish(
             "notification", level="info", generation=gen_id,
             message=f"New band {' '.join(summary['chords'])} in {summary['key']} at "
                     f"{summary['tempo']} bpm: {tracks}",
         )
+        self.retention(keep=(gen_id,) if gen_id else ())
         return {"success": True, "status": "success", **summary, "files": files,
                 "seq": done["seq"], "bass_url": by_track.get("bass", {}).get("url"),
                 "drum_url": by_track.get("drums", {}).get("url")}

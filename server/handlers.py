@@ -324,8 +324,6 @@ class PublishHandler(JsonBodyHandler):
             raise ApiError(404, "not found", f"no such file in the folder: {exc}") from None
         result = self.service.generator.announce(records, request_id=body.get("request_id"),
                                                  requester=body.get("source") or "attached")
-        store_retention = self.service.store.enforce_retention
-        self.service.loop_call(store_retention)
         self.send_json(result)
 
 
@@ -400,7 +398,8 @@ class FileDeleteHandler(BaseHandler):
             raise ApiError(404, "not found", f"no file named {filename!r}", field="filename",
                            value=filename)
         self.service.hub.publish("file_deleted", filename=rec.filename,
-                                 track_type=rec.track_type)
+                                 track_type=rec.track_type, generation=rec.generation,
+                                 reason="deleted")
         self.send_json({"success": True, "deleted": rec.filename,
                         "pending": rec.refs > 0})
 

@@ -10,8 +10,10 @@ with ``IOLoop.add_callback``.
   the others; one whose queue is full is closed with a reason (code 4000) and can come back
   with ``?since=SEQ``.
 * Durable events (files, generations, notifications) are kept in a bounded history for replay;
-  ephemeral ones (``transport_sync``) get a ``seq`` too but are not replayed: a reconnecting
-  plugin gets the current transport state in ``connection_confirmed`` instead.
+  ephemeral ones (``transport_sync``) get a ``seq`` too but are not replayed: a (re)connecting
+  plugin gets the current transport state in ``connection_confirmed`` and, once anybody has
+  moved the transport, as a direct ``transport_sync`` (no ``seq``, ``"snapshot": true``) after
+  the replay, so a plugin that only handles ``transport_sync`` is in step at once.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ class Transport:
         self._anchor = time.monotonic()
         self.source = "server"
         self.updated = time.time()  # wall clock of the anchor
+        self.changed = False  # set once anybody moved it (then sent to plugins on connect)
 
     def position(self, now: float | None = None) -> float:
         if not self.is_playing:
@@ -74,6 +77,7 @@ class Transport:
             self.is_playing = bool(is_playing)
         self.source = source
         self.updated = time.time()
+        self.changed = True
 
     def to_dict(self, at_update: bool = False) -> dict:
         """The state now, or (``at_update``) exactly as set by the last update: the beat at
@@ -268,8 +272,16 @@ class Hub:
         return [(f, s) for s, f, _ in self.history if s > since], gap
 
     # ------------------------------------------------------------------ connections
+    def transport_snapshot(self) -> dict | None:
+        """The current transport as a direct ``transport_sync`` (None if nobody moved it)."""
+        if not self.transport.changed:
+            return None
+        return {"type": "transport_sync", "time": round(time.time(), 6),
+                **self.transport.to_dict(), "snapshot": True}
+
     def add(self, conn: Connection, since: int | None = None, hello: dict | None = None):
-        """Register a connection: hello first, then the replay, then live events (in order)."""
+        """Register a connection: hello first, then the replay, then the transport snapshot,
+        then live events (in order)."""
         self.stats["connections_total"] += 1
         if hello is not None:
             conn.offer(ws_frame(dumps(hello).encode()), force=True)
@@ -293,6 +305,9 @@ class Hub:
                 )
             for frame, seq in frames:
                 conn.offer(frame, seq, force=True)
+        snapshot = self.transport_snapshot()
+        if snapshot is not None:
+            conn.offer(ws_frame(dumps(snapshot).encode()), force=True)
         self.connections[conn.id] = conn
         p = self.plugins.setdefault(conn.plugin_id, self._new_plugin(conn.plugin_id, "websocket"))
         p["connections"] = p.get("connections", 0) + 1

@@ -108,7 +108,6 @@ class ServiceHandle:
         records = write_arrangement(arrangement, self._service.store)
         result = self._call(self._service.generator.announce, records, requester="notebook",
                             source="notebook")
-        self._call(self._service.store.enforce_retention)
         return result["files"]
 
     def generate(self, **request) -> dict:
@@ -374,7 +373,7 @@ def start(host: str | None = None, port: int | None = None, folder=None, token: 
         except PortInUse:
             health = _probe(s.connect_host, s.port)
             if health.get("service") != SERVICE_ID:
-                what = "something that is not an HTTP service" if not health else \
+                what = "a program that is not this service" if not health else \
                     f"another program (GET /health answered {json.dumps(health)[:120]})"
                 raise RuntimeError(
                     f"port {s.port} on {s.host} is in use by {what}. Choose another port: "

@@ -249,6 +249,18 @@ class FileStore:
             self.write_sidecar(gen_id)
         return new
 
+    def next_timestamp(self, now: float | None = None) -> str:
+        """The timestamp (local time, YYYYMMDDHHMMSS) to name a new generation: now, or the
+        newest indexed one if a name clash moved it ahead of the clock (by under 10 minutes),
+        so that names keep the order in which generations were made."""
+        now = time.time() if now is None else now
+        ts = time.strftime("%Y%m%d%H%M%S", time.localtime(now))
+        with self._lock:
+            newest = self._order[-1].timestamp if self._order else ""
+        if newest > ts and newest <= time.strftime("%Y%m%d%H%M%S", time.localtime(now + 600)):
+            return newest
+        return ts
+
     def write_sidecar(self, gen_id: str):
         meta = self._generations.get(gen_id)
         if meta is not None:
@@ -450,29 +462,72 @@ class FileStore:
             except OSError:
                 pass
 
-    def enforce_retention(self, now: float | None = None) -> list[str]:
-        """Delete the oldest files beyond ``max_files`` and those older than ``max_age``.
+    def _group_key(self, rec: FileRecord) -> str:
+        """The generation a file belongs to (from the sidecar, else from its name)."""
+        if rec.generation:
+            return rec.generation
+        if NAME_RE.match(rec.filename):
+            return self._generation_id(rec)
+        return rec.filename
 
-        Files being downloaded are skipped (retried on the next pass)."""
+    def _generations_of(self, records):
+        """Group ``records`` (sorted by name) into generations, lazily: the files of one
+        generation share its timestamp, so a group is complete when the timestamp changes."""
+        ts, block = None, {}
+        for rec in records:
+            if rec.timestamp != ts:
+                yield from block.values()
+                ts, block = rec.timestamp, {}
+            block.setdefault(self._group_key(rec), []).append(rec)
+        yield from block.values()
+
+    def enforce_retention(self, now: float | None = None, keep=()) -> list[str]:
+        """:meth:`retention_pass`, answering the names of the files removed."""
+        return [r.filename for r in self.retention_pass(now, keep)]
+
+    def retention_pass(self, now: float | None = None, keep=()) -> list[FileRecord]:
+        """Delete whole generations, oldest first: while more than ``max_files`` files are kept,
+        and those older than ``max_age``. Returns the records removed.
+
+        A generation is removed with all its files (never some tracks of a band and not the
+        others) and never while one of its files is being downloaded: it waits for the next
+        pass, and the count limit does not make up for it by removing newer generations. The
+        generations in ``keep`` (ids: the one just announced), or without ``keep`` the newest,
+        are never removed to honour the count (only by age)."""
         now = time.time() if now is None else now
-        removed = []
+        removed: list[FileRecord] = []
         with self._lock:
+            if not self._order:
+                return removed
             excess = len(self._order) - self.max_files if self.max_files > 0 else 0
             cutoff = now - self.max_age if self.max_age > 0 else None
-            for rec in list(self._order):  # oldest first
-                too_many = excess > 0
-                too_old = cutoff is not None and rec.mtime < cutoff
+            if excess <= 0 and (cutoff is None
+                                or min(r.mtime for r in self._order[:64]) >= cutoff):
+                return removed  # the common case: nothing to do, no grouping
+            # oldest first (by name, as listed); ``keep`` (the generation just announced, even if
+            # a name clash put it before another), else the newest, is safe from the count
+            protected = set(keep) or {self._group_key(self._order[-1])}
+            ordered = self._generations_of(list(self._order))
+            count_blocked = False
+            for recs in ordered:
+                key = self._group_key(recs[0])
+                too_many = excess > 0 and not count_blocked and key not in protected
+                too_old = cutoff is not None and max(r.mtime for r in recs) < cutoff
                 if not (too_many or too_old):
-                    if cutoff is None or excess <= 0:
-                        break
+                    count_done = excess <= 0 or count_blocked
+                    if count_done and (cutoff is None or min(r.mtime for r in recs) >= cutoff):
+                        break  # nothing more to remove: the rest is newer
                     continue
-                if rec.refs > 0:
-                    continue  # being downloaded: keep for now
-                self._forget(rec)
-                rec.deleted = True
-                self._unlink(rec)
-                removed.append(rec.filename)
-                excess -= 1
+                if any(r.refs > 0 for r in recs):
+                    if too_many:
+                        count_blocked = True  # being downloaded: keep it, retry next pass
+                    continue
+                for rec in recs:
+                    self._forget(rec)
+                    rec.deleted = True
+                    self._unlink(rec)
+                    removed.append(rec)
+                excess -= len(recs)
         if removed:
             log.info("retention removed %d file(s)", len(removed))
         return removed

@@ -85,8 +85,12 @@ class PluginSocket(WebSocketHandler):
             except ValueError:
                 self.close(1008, "since must be an integer (the last seq received)")
                 return
-        reset = since is not None and since > hub.seq
-        if reset:  # a seq of an earlier run of the service: replay all we have
+        # a seq of an earlier run of the service (bigger than ours, or the plugin says which
+        # instance it came from and it is not this one): replay all we have
+        instance = self.get_query_argument("instance", None)
+        reset = since is not None and (
+            since > hub.seq or (instance not in (None, "") and instance != self.service.instance))
+        if reset:
             since = 0
         conn = Connection(hub, pid, self.kind, self._write_frame, self.close,
                           remote=self.request.remote_ip or "", alive=self._alive)

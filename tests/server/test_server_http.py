@@ -250,16 +250,22 @@ def test_curl_command_is_shell_safe():
 
 def test_retention_through_the_service(make_service):
     svc = make_service(retention_max_files=4)
-    names = []
+    answers = []
     for seed in range(3):
         r = http(svc.url, "POST", "/api/generate", {**README_BODY, "seed": seed})
         assert r.status == 200
-        names += [f["filename"] for f in r.json["files"]]
+        answers.append([f["filename"] for f in r.json["files"]])
     listed = http(svc.url, "GET", "/api/files").json
-    assert listed["total"] == 4
+    # whole generations go (3 files each): only the newest band is left, all its tracks
+    assert sorted(f["filename"] for f in listed["files"]) == sorted(answers[-1])
     on_disk = sorted(p.name for p in svc.folder.glob("*/*.mid"))
-    assert on_disk == sorted(f["filename"] for f in listed["files"])
-    assert set(on_disk) <= set(names[-4:]) | set(names[-6:])
+    assert on_disk == sorted(answers[-1])
+    # plugins are told: file_deleted with the reason, for every file of the removed generations
+    events = http(svc.url, "GET", "/api/events?since=0").json["events"]
+    deleted = [e for e in events if e["type"] == "file_deleted"]
+    assert sorted(e["filename"] for e in deleted) == sorted(answers[0] + answers[1])
+    assert {e["reason"] for e in deleted} == {"retention"}
+    assert all(e["generation"] and e["track_type"] in ("bass", "drums", "band") for e in deleted)
 
 
 def test_events_and_publish_endpoints(service):

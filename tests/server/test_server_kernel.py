@@ -184,3 +184,20 @@ def test_standalone_cli_prints_url_and_token(tmp_path):
     logs = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     assert any(rec["msg"] == "service started" for rec in logs)
     assert all({"ts", "level", "logger", "msg"} <= set(rec) for rec in logs)
+
+
+def test_bad_configuration_is_a_one_line_error(monkeypatch, capsys, tmp_path):
+    from server.__main__ import main
+    from server.config import Settings
+
+    monkeypatch.setenv("ORCHESTRATOR_PORT", "abc")
+    with pytest.raises(ValueError, match="ORCHESTRATOR_PORT='abc' is not an integer"):
+        Settings.from_env()
+    assert main(["--folder", str(tmp_path)]) == 2
+    assert "ORCHESTRATOR_PORT='abc'" in capsys.readouterr().err
+    monkeypatch.setenv("ORCHESTRATOR_PORT", "8000")
+    monkeypatch.setenv("ORCHESTRATOR_LOG_LEVEL", "loud")
+    assert main(["--folder", str(tmp_path)]) == 2
+    assert "log level 'LOUD' unknown" in capsys.readouterr().err
+    monkeypatch.setenv("ORCHESTRATOR_LOG_LEVEL", "debug")
+    assert Settings.from_env(folder=tmp_path).log_level == "DEBUG"

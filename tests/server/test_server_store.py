@@ -53,21 +53,51 @@ def test_names_are_checked():
     assert check_name("20250101120000_bass_F#maj_120.mid")
 
 
-def test_retention_by_count_keeps_newest(tmp_path, band):
+def _generations(store):
+    """{generation: sorted track types} of the files indexed."""
+    out = {}
+    for r in store.list()[1]:
+        out.setdefault(r.generation, []).append(r.track_type)
+    return {g: sorted(t) for g, t in out.items()}
+
+
+def test_retention_by_count_removes_whole_generations(tmp_path, band):
     store = FileStore(tmp_path / "f", max_files=4)
     store.rebuild()
     for i in range(3):
         _write(store, band, f"2025010112000{i}")
     removed = store.enforce_retention()
-    assert len(removed) == 5 and len(store) == 4
-    assert all(n.startswith("2025010112000") for n in removed)
-    left = sorted(r.filename for r in store.list()[1])
-    assert left == ["20250101120001_drums_Cmaj_120.mid", "20250101120002_band_Cmaj_120.mid",
-                    "20250101120002_bass_Cmaj_120.mid", "20250101120002_drums_Cmaj_120.mid"]
+    # 9 files > 4: the two oldest generations go whole (never some tracks of a band)
+    assert sorted(removed) == sorted(f"2025010112000{i}_{t}_Cmaj_120.mid"
+                                     for i in (0, 1) for t in ("bass", "drums", "band"))
+    assert _generations(store) == {"20250101120002_Cmaj_120": ["band", "bass", "drums"]}
     for name in removed:
         assert not any(store.folder.rglob(name))
-    # sidecars of fully removed generations go too
-    assert len(list((store.folder / "meta").glob("*.json"))) == 2
+    # sidecars of removed generations go too
+    assert [p.name for p in (store.folder / "meta").glob("*.json")] == \
+        ["20250101120002_Cmaj_120.json"]
+    # the newest generation is kept even when it alone is over the limit
+    store.max_files = 1
+    assert store.enforce_retention() == [] and len(store) == 3
+    # after a restart (index rebuilt from the sidecars) generations are still removed whole
+    _write(store, band, "20250101120003")
+    again = FileStore(tmp_path / "f", max_files=4)
+    again.rebuild()
+    assert sorted(again.enforce_retention()) == sorted(
+        f"20250101120002_{t}_Cmaj_120.mid" for t in ("bass", "drums", "band"))
+
+
+def test_retention_groups_files_without_a_sidecar_by_name(tmp_path, band):
+    store = FileStore(tmp_path / "f", max_files=3)
+    store.rebuild()
+    for i in range(2):
+        _write(store, band, f"2025010112000{i}")
+    for sidecar in (store.folder / "meta").glob("*.json"):
+        sidecar.unlink()
+    again = FileStore(tmp_path / "f", max_files=3)
+    again.rebuild()
+    assert sorted(again.enforce_retention()) == sorted(
+        f"20250101120000_{t}_Cmaj_120.mid" for t in ("bass", "drums", "band"))
 
 
 def test_retention_by_age(tmp_path, band):
@@ -89,20 +119,34 @@ def test_retention_and_delete_wait_for_downloads(tmp_path, band):
     first = _write(store, band, "20250101120000")
     held = store.acquire(first[0].filename)  # a download in progress
     _write(store, band, "20250101120001")
-    removed = store.enforce_retention()
-    assert held.filename not in removed and held.path.exists()
-    assert {r.filename for r in first[1:]} <= set(removed) and len(store) == 3
-    store.max_files = 2
-    assert held.filename not in store.enforce_retention()  # still downloading: newer ones go
-    assert len(store) == 2
+    _write(store, band, "20250101120002")
+    # the oldest generation is being downloaded: it stays whole, and the newer ones are not
+    # removed in its place (the count waits for the next pass)
+    assert store.enforce_retention() == [] and len(store) == 9
+    assert all(r.path.exists() for r in first)
     store.release(held)
-    store.max_files = 1
-    assert store.enforce_retention() == [held.filename] and not held.path.exists()
+    removed = store.enforce_retention()
+    assert sorted(removed) == sorted(f"2025010112000{i}_{t}_Cmaj_120.mid"
+                                     for i in (0, 1) for t in ("bass", "drums", "band"))
+    assert not held.path.exists() and len(store) == 3
+    # by age: a held generation is skipped, the other old ones go
+    store.max_files, store.max_age = 0, 3600
+    old = _write(store, band, "20250101120003")
+    past = time.time() - 7200
+    for r in store.list()[1]:
+        os.utime(r.path, (past, past))
+        r.mtime = past
+    held = store.acquire(old[1].filename)
+    assert sorted(store.enforce_retention()) == sorted(
+        f"20250101120002_{t}_Cmaj_120.mid" for t in ("bass", "drums", "band"))
+    assert all(r.path.exists() for r in old)
+    store.release(held)
+    assert sorted(store.enforce_retention()) == sorted(r.filename for r in old)
     # DELETE while downloading: gone from the index now, from the disk when the download ends
-    second = store.list()[1][0]
-    held = store.acquire(second.filename)
-    store.delete(second.filename)
-    assert store.get(second.filename) is None and held.path.exists()
+    new = _write(store, band, "20250101120004")
+    held = store.acquire(new[0].filename)
+    store.delete(new[0].filename)
+    assert store.get(new[0].filename) is None and held.path.exists()
     store.release(held)
     assert not held.path.exists()
 
@@ -119,3 +163,31 @@ def test_uploads_never_overwrite(tmp_path, band):
         store.write_uploaded([("bass", "../evil.mid", b"MThd")])
     with pytest.raises(UnsafePath):
         store.write_uploaded([("meta", "20250101120000_meta_Cmaj_120.mid", b"MThd")])
+
+
+def test_retention_keeps_the_generation_just_announced(tmp_path, band):
+    store = FileStore(tmp_path / "f", max_files=3)
+    store.rebuild()
+    first = _write(store, band, "20250101120005")
+    past = time.time() - 60
+    for r in first:
+        os.utime(r.path, (past, past))
+        r.mtime = past
+    # written later but named earlier (a clash moved the first one's timestamp on)
+    later = _write(store, band, "20250101120001")
+    assert sorted(store.enforce_retention(keep=(later[0].generation,))) == \
+        sorted(r.filename for r in first)
+    assert sorted(r.filename for r in store.list()[1]) == sorted(r.filename for r in later)
+
+
+def test_next_timestamp_keeps_names_in_creation_order(tmp_path, band):
+    store = FileStore(tmp_path / "f")
+    store.rebuild()
+    now = time.time()
+    ts_now = time.strftime("%Y%m%d%H%M%S", time.localtime(now))
+    assert store.next_timestamp(now) == ts_now
+    ahead = time.strftime("%Y%m%d%H%M%S", time.localtime(now + 5))
+    _write(store, band, ahead)  # a clash moved a generation 5 s ahead of the clock
+    assert store.next_timestamp(now) == ahead
+    _write(store, band, "20991231235959")  # a stray far-future name is not followed
+    assert store.next_timestamp(now) == ts_now

@@ -155,7 +155,9 @@ def test_transport_update_is_relayed_to_others_not_the_sender(service):
 def test_unknown_type_and_bad_json_get_errors_connection_stays(service):
     async def main():
         async with websockets.connect(service.ws_url + "/ws/daw-err") as ws:
-            await ws.recv()
+            assert json.loads(await ws.recv())["type"] == "connection_confirmed"
+            # an earlier test moved the transport: its current state comes next
+            assert json.loads(await ws.recv())["snapshot"] is True
             await ws.send(json.dumps({"type": "dance"}))
             err = json.loads(await ws.recv())
             assert err["type"] == "error" and "dance" in err["detail"] and "heartbeat" in err["valid"]
@@ -275,8 +277,79 @@ def test_bounded_history_reports_a_gap(make_service):
         async with websockets.connect(svc.ws_url + "/ws/gap?since=999") as ws:
             hello = json.loads(await ws.recv())
             assert hello["since_reset"] is True and hello["since"] == 0
+        # ... or smaller, but from another instance (the service restarted and went past it)
+        instance = svc.service.instance
+        async with websockets.connect(svc.ws_url + "/ws/gap?since=8&instance=0ld") as ws:
+            hello = json.loads(await ws.recv())
+            assert hello["since_reset"] is True and hello["since"] == 0
+            assert hello["instance"] == instance
+        async with websockets.connect(svc.ws_url + f"/ws/gap?since=8&instance={instance}") as ws:
+            hello = json.loads(await ws.recv())
+            assert hello["since_reset"] is False and hello["since"] == 8
+            assert [json.loads(await ws.recv())["seq"] for _ in range(2)] == [9, 10]
 
     run(main())
+
+
+def test_reconnecting_plugin_gets_the_current_transport(make_service):
+    svc = make_service()
+
+    async def main():
+        async with websockets.connect(svc.ws_url + "/ws/t0") as ws:
+            json.loads(await ws.recv())
+            with pytest.raises(TimeoutError):  # nobody moved the transport yet: no snapshot
+                await asyncio.wait_for(ws.recv(), 0.2)
+        svc.set_transport(is_playing=True, beat=8.0, tempo=90)
+        svc._call(svc.service.hub.publish, "notification", message="missed")
+        async with websockets.connect(svc.ws_url + "/ws/t1?since=1") as ws:
+            hello = json.loads(await ws.recv())
+            assert hello["transport"]["isPlaying"] is True
+            missed = json.loads(await ws.recv())
+            assert missed["type"] == "notification" and missed["seq"] == 2
+            # after the replay: the state now, as the transport_sync a plugin already handles
+            snap = json.loads(await ws.recv())
+            assert snap["type"] == "transport_sync" and snap["snapshot"] is True
+            assert "seq" not in snap and snap["isPlaying"] is True and snap["tempo"] == 90.0
+            assert snap["currentBeat"] >= 8.0 and snap["timestamp"].endswith("Z")
+
+    run(main())
+
+
+def test_reference_client_sends_its_instance_and_survives_a_restart(tmp_path):
+    """A service restarted on the same port has new seqs: the plugin still gets every file."""
+    from server_testlib import settings_for
+
+    from server.kernel import run_service
+
+    folder = tmp_path / "band"
+    first = run_service(settings_for(folder))
+    port = first.port
+    client = PluginClient(first.ws_url, "daw-restart", register=False).start_thread()
+    try:
+        client.submit(client.wait_for(lambda m: m["type"] == "connection_confirmed"))
+        for i in range(5):  # the plugin has seen seqs up to 5 or so
+            first.set_transport(beat=float(i))
+        client.submit(client.wait_for(lambda m: m.get("seq") == 5))
+        assert client.instance == first.service.instance
+        first.stop()
+        client.submit(client.wait_for(lambda m: m["type"] == "disconnected"))
+        second = run_service(settings_for(folder, port=port))
+        try:
+            for i in range(20):  # the new run passes the plugin's last seq before it is back
+                second.set_transport(beat=float(i))
+            answer = second.generate(**README_BODY)
+            hello = client.submit(client.wait_for(
+                lambda m: m["type"] == "connection_confirmed" and m["instance"] != client.messages[
+                    0]["instance"], timeout=15))
+            assert hello["since_reset"] is True
+            names = {f["filename"] for f in answer["files"]}
+            for name in names:
+                client.submit(client.wait_for(
+                    lambda m, n=name: m["type"] == "midi_ready" and m["filename"] == n))
+        finally:
+            second.stop()
+    finally:
+        client.stop_thread()
 
 
 def test_dead_plugin_is_dropped_by_ping_timeout(make_service):
