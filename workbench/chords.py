@@ -53,22 +53,23 @@ CHORD_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     "6/9": ("1 3 5 6 9", ("6/9", "69", "6add9")),
     "m69": ("1 b3 5 6 9", ("m69", "m6/9", "-69", "min69", "-6/9")),
     "7": ("1 3 5 b7", ("7", "dom7", "dom")),
-    "maj7": ("1 3 5 7", ("maj7", "M7", "Δ", "Δ7", "^7", "^", "ma7", "j7", "Maj7")),
+    # Δ is the Greek capital delta; lead sheets and fonts also give △ (triangle) and ∆ (increment)
+    "maj7": ("1 3 5 7", ("maj7", "M7", "Δ", "Δ7", "△", "△7", "∆", "∆7", "^7", "^", "ma7", "j7", "Maj7")),
     "m7": ("1 b3 5 b7", ("m7", "min7", "-7", "mi7")),
     "mMaj7": ("1 b3 5 7", ("mMaj7", "m(maj7)", "mM7", "m^7", "-Δ7", "-^7", "minmaj7", "m(M7)", "mmaj7", "-maj7", "mΔ7", "mΔ")),
-    "m7b5": ("1 b3 b5 b7", ("m7b5", "ø", "ø7", "min7b5", "-7b5", "m7(b5)", "mi7b5")),
+    "m7b5": ("1 b3 b5 b7", ("m7b5", "ø", "ø7", "Ø", "Ø7", "h", "h7", "min7b5", "-7b5", "m7(b5)", "mi7b5")),
     "dim7": ("1 b3 b5 bb7", ("dim7", "°7", "o7")),
     "aug7": ("1 3 #5 b7", ("aug7", "+7", "7+")),
     "7sus4": ("1 4 5 b7", ("7sus4", "7sus")),
     "9": ("1 3 5 b7 9", ("9",)),
-    "maj9": ("1 3 5 7 9", ("maj9", "M9", "Δ9", "^9", "ma9")),
+    "maj9": ("1 3 5 7 9", ("maj9", "M9", "Δ9", "△9", "∆9", "^9", "ma9")),
     "m9": ("1 b3 5 b7 9", ("m9", "min9", "-9", "mi9")),
     "mMaj9": ("1 b3 5 7 9", ("mMaj9", "m(maj9)", "-Δ9")),
     "9sus4": ("1 4 5 b7 9", ("9sus4", "9sus")),
     "11": ("1 5 b7 9 11", ("11",)),
     "m11": ("1 b3 5 b7 9 11", ("m11", "min11", "-11", "mi11")),
     "13": ("1 3 5 b7 9 13", ("13",)),
-    "maj13": ("1 3 5 7 9 13", ("maj13", "M13", "Δ13", "^13", "ma13")),
+    "maj13": ("1 3 5 7 9 13", ("maj13", "M13", "Δ13", "△13", "∆13", "^13", "ma13")),
     "m13": ("1 b3 5 b7 9 11 13", ("m13", "min13", "-13", "mi13")),
     "13sus4": ("1 4 5 b7 9 13", ("13sus4", "13sus")),
     "7alt": ("1 3 b7 b9 #9 #11 b13", ("7alt", "alt")),
@@ -205,7 +206,6 @@ def _quality(symbol: str, text: str) -> tuple[str, tuple[str, ...]]:
     raise ChordError(symbol, f"unknown quality {text!r}")
 
 
-@lru_cache(maxsize=4096)
 def parse_chord(symbol: str) -> Chord:
     """Read a chord symbol.
 
@@ -215,8 +215,13 @@ def parse_chord(symbol: str) -> Chord:
     >>> parse_chord("N.C.").is_no_chord
     True
     """
-    if not isinstance(symbol, str):
+    if not isinstance(symbol, str):  # checked before the cache, which cannot hash a list
         raise ChordError(str(symbol), "a chord symbol must be text")
+    return _parse_chord(symbol)
+
+
+@lru_cache(maxsize=4096)
+def _parse_chord(symbol: str) -> Chord:
     text = symbol.strip()
     if not text:
         raise ChordError(symbol, "empty chord symbol")

@@ -172,48 +172,23 @@ def reserve(folder: Path, names, timestamp=None) -> tuple[str, list[Path]]:
             when += step
 
 
-def _write_synced(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o644)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
 
 
-class _Writer(threading.Thread):
-    """A background writer for one ``write_files`` call: the disk work (create, write, fsync)
-    releases the GIL, so the next file is encoded while the last one is being synced. (A plain
-    thread, not concurrent.futures, which would cost the command line 3 ms of imports.)"""
-
-    def __init__(self):
-        super().__init__(name="workbench-midi-writer", daemon=True)
-        import queue
-
-        self.jobs = queue.SimpleQueue()
-        self.error = None
-
-    def run(self):
-        while True:
-            job = self.jobs.get()
-            if job is None:
-                return
-            if self.error is None:
-                try:
-                    _write_synced(*job)
-                except BaseException as exc:  # reported by the caller after join()
-                    self.error = exc
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
 
 
 def write_files(folder, entries, timestamp=None) -> list[Path]:
     """Write ``entries`` = [(subfolder, suffix, data)] atomically; return the final paths.
 
-    ``data`` is bytes or a function returning them (called in order, so encoding overlaps
-    the syncing of the files before). Each file is written under ``folder/temp/``, fsync'ed,
-    then ``os.replace``d to ``folder/subfolder/{ts}_{suffix}.mid`` in the order given: a watcher
-    (the DAW plugin) sees whole files or nothing. All entries share one timestamp, moved on a
+    ``data`` is bytes or a function returning them (called in order, so a band file can reuse
+    the track chunks encoded for the files before it). Each file is written under
+    ``folder/temp/``, all are fsync'ed, then ``os.replace``d to
+    ``folder/subfolder/{ts}_{suffix}.mid`` in the order given: a watcher (the DAW plugin) sees
+    whole files or nothing. All entries share one timestamp, moved on a
     second at a time until no name is taken.
     """
     folder = Path(folder)
@@ -250,24 +225,28 @@ class _FolderLock:
 
 
 def _write_locked(folder: Path, temp: Path, entries, timestamp) -> list[Path]:
+    """Write every temp file, then fsync them all, then rename them all into place.
+
+    Syncing after all the writes (not file by file) lets the file system commit them together:
+    on ext4 six files sync in about the time of two."""
     _, paths = reserve(folder, [(sub, suffix) for sub, suffix, _ in entries], timestamp)
     tag = f"{os.getpid()}-{next(_COUNTER)}"
     temps = []
-    writer = _Writer()
-    writer.start()
+    fds = []
     try:
         try:
             for path, (_, _, data) in zip(paths, entries, strict=True):
-                tmp = temp / f"{path.stem}.{tag}.tmp"
                 if callable(data):
                     data = data()
+                tmp = temp / f"{path.stem}.{tag}.tmp"
+                fds.append(os.open(tmp, _FLAGS, 0o644))
                 temps.append(tmp)
-                writer.jobs.put((tmp, data))
+                _write_all(fds[-1], data)
+            for fd in fds:
+                os.fsync(fd)
         finally:
-            writer.jobs.put(None)
-            writer.join()  # no writer may still be creating a temp file after this
-        if writer.error is not None:
-            raise writer.error
+            for fd in fds:
+                os.close(fd)
         for tmp, path in zip(temps, paths, strict=True):
             os.replace(tmp, path)
     except BaseException:

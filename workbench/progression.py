@@ -137,6 +137,8 @@ def parse_meter(meter: str) -> tuple[str, float, float]:
 
 
 def _split_bars(source) -> list[str]:
+    if source is None:
+        return []
     if isinstance(source, (list, tuple)):
         bars = [str(item) for item in source]
     else:
@@ -193,10 +195,15 @@ def parse_progression(source, meter: str = "4/4", key: str | Key | None = None) 
 
 def _read_bar(bar_text: str, number: int, meter: str, bar_beats: float, unit: float):
     tokens = bar_text.split()
+    if not tokens:
+        raise ProgressionError("empty bar: write a chord, N.C. or % in it", number)
     chords: list[Chord] = []
     lengths: list[float | None] = []
     for index, token in enumerate(tokens, start=1):
         symbol, colon, beats = token.partition(":")
+        if colon and not symbol:
+            raise ProgressionError(f"the length {token!r} has no chord before it; write it like 'C:2'",
+                                   number, token, index)
         try:
             chords.append(parse_chord(symbol))
         except ChordError as error:
@@ -214,7 +221,7 @@ def _read_bar(bar_text: str, number: int, meter: str, bar_beats: float, unit: fl
             lengths.append(None)
     given = sum(x for x in lengths if x is not None)
     open_count = lengths.count(None)
-    beats_word = f"a {meter} bar has {_format_beats(bar_beats / unit)}"
+    beats_word = f"a {meter} bar has {_format_beats(bar_beats / unit)} ({bar_text!r})"
     if open_count == 0 and abs(given - bar_beats) > 1e-9:
         raise ProgressionError(f"beats add up to {_format_beats(given / unit)} but {beats_word}", number)
     if open_count and given >= bar_beats - 1e-9:

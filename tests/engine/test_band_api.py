@@ -81,6 +81,8 @@ def test_choose_tracks_and_order():
     (dict(levels={"bass": 3}), "levels"),
     (dict(density={"keys": -1}), "density"),
     (dict(repeat=0), "repeat"),
+    (dict(density=0.9), "density maps tracks.*0.9"),
+    (dict(instruments="piano"), "instruments maps tracks.*piano"),
 ])
 def test_bad_arguments_are_value_errors_naming_the_value(kwargs, match):
     with pytest.raises(ValueError, match=match):

@@ -12,30 +12,14 @@ import pytest
 import workbench
 from workbench.instruments import GM_DRUM_NAMES, REGISTERS
 
-EXAMPLES_FILE = Path(__file__).resolve().parents[3] / "shared" / "progressions" / "examples.txt"
-# The same lines as ../shared/progressions/examples.txt, so a clean clone tests them too.
-EXAMPLES_FALLBACK = """\
-pop-I-V-vi-IV     | 4/4 | G major  | | G | D | Em | C |
-doo-wop           | 4/4 | C major  | | C | Am | F | G |
-ii-V-I-major      | 4/4 | Bb major | | Cm7 | F7 | Bbmaj7 | Bbmaj7 |
-ii-V-i-minor      | 4/4 | A minor  | | Bm7b5 | E7b9 | Am6 | Am6 |
-basic-blues-C     | 4/4 | C major  | | C7 | C7 | C7 | C7 | F7 | F7 | C7 | C7 | G7 | F7 | C7 | G7 |
-minor-vamp        | 4/4 | D minor  | | Dm7 | Dm7 | Gm7 | A7 |
-two-per-bar       | 4/4 | F major  | | F Dm | Gm7 C7 | F Bb | C7 F |
-explicit-beats    | 4/4 | C major  | | C:3 G/B:1 | Am:2 Am/G:2 | F:4 | G:2 G7:2 |
-repeat-bar        | 4/4 | E minor  | | Em | % | Am | B7 |
-slash-bass-line   | 4/4 | C major  | | C | C/B | Am | Am/G | F | C/E | Dm7 | G7sus4 G7 |
-waltz-3-4         | 3/4 | G major  | | G | Em | Am7 | D7 |
-jig-6-8           | 6/8 | D major  | | D | G | D | A7 |
-no-chord-stop     | 4/4 | E major  | | E | A | N.C. | B7 |
-altered-dominants | 4/4 | C major  | | Dm9 | G7alt | Cmaj9 | A7#9 | Dm11 | G13 | C6/9 | C6/9 |
-"""
+# The project's copy of ../shared/progressions/examples.txt (test_keys.py checks that they agree),
+# so that a clean clone tests them too.
+EXAMPLES_FILE = Path(__file__).with_name("examples.txt")
 
 
 def _examples():
-    text = EXAMPLES_FILE.read_text() if EXAMPLES_FILE.exists() else EXAMPLES_FALLBACK
     out = []
-    for line in text.splitlines():
+    for line in EXAMPLES_FILE.read_text().splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         name, meter, key, prog = (part.strip() for part in line.split("|", 3))
@@ -60,6 +44,16 @@ SEEDS = (0, 5)
 STRONG_ONLY = {("swing", "bass")}  # walking bass: passing/approach notes between strong beats
 
 
+# In every meter: endings (two chords in the final bar, both held; a final bar half or wholly
+# N.C.) and three chords to a bar (changes off the patterns' grid).
+ANY_METER = {
+    "ending-two-chords": "| C | Am7 | F G7 |",
+    "ending-half-nc": "| C | F | G7 N.C. |",
+    "ending-nc": "| C | Dm7 | N.C. |",
+    "three-a-bar": "| Cm6 Am7 Bb7 | Dm7 G7 Cmaj7 | E7b9 F#m7b5 Ebdim7 | C |",
+}
+
+
 def _cases():
     cases = []
     for style in workbench.styles():
@@ -68,6 +62,7 @@ def _cases():
                 cases.append((style.name, meter, name, prog))
         for meter in style.meters:
             cases.append((style.name, meter, f"extra-{meter}", EXTRA[meter]))
+            cases.extend((style.name, meter, name, p) for name, p in ANY_METER.items())
         if "4/4" in style.meters:
             cases.append((style.name, "4/4", "jazz-chords", JAZZ))
     return cases
@@ -151,12 +146,17 @@ def voicings(arr, track="keys"):
 # -- the checks ------------------------------------------------------------------------------
 
 def check_bass_on_changes(arr):
+    """The bass note on every change of chord (a repeated chord, ``| C7 | % |``, is no change:
+    a walking bass walks on through it)."""
     bass = arr.tracks["bass"].notes
     starts = {}
     for n in bass:
         starts.setdefault(round(n.start, 6), []).append(n.pitch % 12)
+    before = None
     for ev in arr.chords:
-        if ev.chord.is_no_chord:
+        repeated = before is not None and ev.chord == before.chord
+        before = ev
+        if ev.chord.is_no_chord or repeated:
             continue
         got = starts.get(round(ev.start, 6), [])
         assert ev.chord.bass in got, (
@@ -217,20 +217,35 @@ def check_drums(arr):
     assert d.notes and all(n.pitch in GM_DRUM_NAMES for n in d.notes)
 
 
+STRUM = 0.1  # a strummed or rolled chord starts within this of its beat
+
+
 def check_ending(arr):
-    last = arr.chords[-1]
+    """The final bar is the ending: each of its chords struck once (drums: kick and one crash
+    with it) and held to the next, the last to the end; no groove left in it."""
+    final_bar = arr.chords[-1].bar
+    ending = [ev for ev in arr.chords if ev.bar == final_bar]
+    bar_start = ending[0].start
+    played = [ev for ev in ending if not ev.chord.is_no_chord]
     end = arr.length_beats
-    if last.chord.is_no_chord:
-        return
     for name, track in arr.tracks.items():
-        held = [n for n in track.notes if abs(n.start - last.start) < 0.1 and n.end >= end - 1e-6]
+        late = [n for n in track.notes if n.start >= bar_start - 1e-6]
+        for n in late:
+            ev = chord_at(arr, n.start)
+            assert n.start - ev.start < STRUM, f"{name} grooves on in the final bar at {n.start}"
+            if not track.is_drum:
+                assert abs(n.end - (ev.start + ev.duration)) < 1e-6, f"{name} does not hold {ev.chord.symbol}"
+                assert n.pitch % 12 in allowed_pcs(ev.chord), f"{name} holds pc {n.pitch % 12} on {ev.chord.symbol}"
+        for ev in played:
+            struck = [n for n in late if abs(n.start - ev.start) < STRUM]
+            assert struck, f"{name} does not strike {ev.chord.symbol} in the final bar"
+            if track.is_drum:
+                assert sum(n.pitch == 49 for n in struck) == 1 and any(n.pitch == 36 for n in struck)
         if track.is_drum:
-            assert any(n.pitch == 49 for n in held), "no final crash"
-        else:
-            assert held, f"{name} does not hold the final chord"
-            assert all(n.pitch % 12 in allowed_pcs(last.chord) for n in held)
-        late = [n for n in track.notes if n.start > last.start + 0.1]
-        assert not late, f"{name} keeps playing over the final chord"
+            crashes = [n for n in late if n.pitch == 49]
+            assert crashes and max(n.end for n in crashes) >= end - 1e-6, "no crash rings to the end"
+        elif played:
+            assert max(n.end for n in late) >= played[-1].start + played[-1].duration - 1e-6
 
 
 def check_keys_chord_on_the_change(arr):

@@ -198,3 +198,44 @@ def test_every_part_has_a_pattern_for_every_meter_of_every_style():
             for part in (bass, drums, keys, guitar):
                 assert part.has_pattern(s.name, meter), (part.__name__, s.name, meter)
     assert not drums.has_pattern("funk", "3/4")
+
+
+def test_walking_bass_walks_on_through_a_repeated_chord():
+    a = workbench.generate("| C7 | % | % | % | F7 | % | C7 | % | G7 | F7 | C7 | G7 |",
+                           style="swing", seed=1)
+    bass = a.tracks["bass"].notes
+    assert [n.start for n in bass if n.start < 44] == [float(i) for i in range(44)]
+    downbeats = [next(n.pitch % 12 for n in bass if n.start == bar * 4) for bar in range(11)]
+    assert downbeats[0] == 0 and downbeats[4] == 5 and downbeats[6] == 0  # each change: the root
+    assert {downbeats[1], downbeats[2], downbeats[3]} != {0}  # not back to C every bar of C7
+    assert len({n.pitch for n in bass if n.start < 16}) >= 6  # four bars of C7 walk, not pedal
+
+
+def test_pad_bows_on_through_a_repeated_chord():
+    prog = "| C | % | % | F | F | G |"
+    pad = workbench.generate(prog, style="ballad", seed=1).tracks["pad"].notes
+    assert sorted({(n.start, n.end) for n in pad}) == [(0.0, 12.0), (12.0, 20.0), (20.0, 24.0)]
+    busy = workbench.generate(prog, style="ballad", seed=1, density={"pad": 1.0})
+    assert sorted({n.start for n in busy.tracks["pad"].notes}) == [0.0, 4.0, 8.0, 12.0, 16.0, 20.0]
+
+
+def test_the_final_bar_is_held_after_a_fill():
+    a = workbench.generate("| C | F | C | F | C | G7sus4 G7 |", style="rock", seed=1)
+    d = drums(a)
+    assert any(n.pitch in TOMS or n.pitch == SNARE and n.start % 1 for n in d if 16 <= n.start < 20)
+    last_bar = sorted((n.start, n.pitch) for n in d if n.start >= 20)
+    assert last_bar == [(20.0, KICK), (20.0, CRASH), (22.0, KICK), (22.0, CRASH)]
+    for name in ("bass", "keys", "pad", "guitar"):
+        held = [n for n in a.tracks[name].notes if n.start >= 20]
+        assert {round(n.start) for n in held} == {20, 22}, name
+        assert all(n.end == (22.0 if n.start < 22 else 24.0) for n in held), name
+
+
+@pytest.mark.parametrize("style,phrase", [("rock", 4), ("pop", 4), ("swing", 8), ("bossa", 8)])
+def test_fills_every_four_or_eight_bars(style, phrase):
+    """A fill ends each phrase and a crash marks the next one's downbeat; the 16th bar is the
+    held ending (a fill into it, one crash on it)."""
+    a = workbench.generate(SIMPLE * 2, style=style, seed=2, intensity=0.5)
+    bars_with_crash = sorted({int(n.start // 4) + 1 for n in drums(a) if n.pitch == CRASH})
+    want = [b for b in range(phrase + 1, 16, phrase)] + [16]
+    assert [b for b in bars_with_crash if b > 1] == want

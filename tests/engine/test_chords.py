@@ -14,7 +14,8 @@ QUALITIES = {
     "Cm69": {0, 3, 7, 9, 2},
     "C7": {0, 4, 7, 10},
     "Cmaj7": {0, 4, 7, 11}, "CM7": {0, 4, 7, 11}, "CΔ": {0, 4, 7, 11}, "CΔ7": {0, 4, 7, 11},
-    "C^7": {0, 4, 7, 11},
+    "C^7": {0, 4, 7, 11}, "C△7": {0, 4, 7, 11}, "C∆": {0, 4, 7, 11}, "C△9": {0, 4, 7, 11, 2},
+    "Ch7": {0, 3, 6, 10}, "CØ": {0, 3, 6, 10},
     "Cm7": {0, 3, 7, 10}, "Cmin7": {0, 3, 7, 10}, "C-7": {0, 3, 7, 10},
     "CmMaj7": {0, 3, 7, 11}, "Cm(maj7)": {0, 3, 7, 11},
     "Cm7b5": {0, 3, 6, 10}, "Cø": {0, 3, 6, 10}, "Cø7": {0, 3, 6, 10},
@@ -59,6 +60,12 @@ def test_spelling_follows_the_degrees():
     assert parse_chord("F#7").note_names == ("F#", "A#", "C#", "E")
     assert parse_chord("Ebdim7").note_names == ("Eb", "Gb", "Bbb", "Dbb")
     assert parse_chord("A7#9").note_names[-1] == "B#"
+
+
+@pytest.mark.parametrize("value", [["C"], 5, None])
+def test_a_symbol_that_is_not_text_is_a_chord_error(value):
+    with pytest.raises(ChordError, match="must be text"):
+        parse_chord(value)
 
 
 def test_no_chord():

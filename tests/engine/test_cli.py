@@ -11,9 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def run(*args, cwd=None):
+def run(*args, cwd=None, env=None):
     return subprocess.run([sys.executable, "-m", "workbench", *args], capture_output=True,
-                          text=True, cwd=cwd or ROOT, timeout=60)
+                          text=True, cwd=cwd or ROOT, timeout=60, env=env)
 
 
 def test_generate_writes_files_and_prints_their_paths(tmp_path):
@@ -28,11 +28,15 @@ def test_generate_writes_files_and_prints_their_paths(tmp_path):
 
 
 def test_same_seed_same_bytes_through_the_cli(tmp_path):
+    """Byte for byte across processes, whatever their string hashing (PYTHONHASHSEED)."""
+    import os
+
     outs = []
     for i in range(2):
+        env = {**os.environ, "PYTHONHASHSEED": str(i + 1)}
         r = run("generate", "| Dm7 | G7 | Cmaj7 | A7 |", "--style", "swing", "--seed", "3",
                 "--humanize", "0.4", "--count-in", "--repeat", "2", "--timestamp",
-                "20261123103000", "--out", str(tmp_path / str(i)))
+                "20261123103000", "--out", str(tmp_path / str(i)), env=env)
         assert r.returncode == 0, r.stderr
         outs.append([Path(p).read_bytes() for p in r.stdout.split()])
     assert outs[0] == outs[1]

@@ -6,7 +6,8 @@ import pytest
 
 from workbench import Key, detect_key, parse_chord, parse_key, parse_progression, roman_numeral
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "progressions" / "examples.txt"
+EXAMPLES = Path(__file__).with_name("examples.txt")  # the project's copy of the shared examples
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "progressions" / "examples.txt"
 
 
 def examples():
@@ -23,6 +24,12 @@ def test_detects_the_key_of_every_example(meter, key, text):
     progression = parse_progression(text, meter=meter)
     assert progression.key_detected
     assert progression.key == parse_key(key), f"{text} detected as {progression.key.name}"
+
+
+def test_examples_file_is_the_shared_one():
+    if not SHARED.exists():
+        pytest.skip("no ../shared next to this checkout")
+    assert EXAMPLES.read_text() == SHARED.read_text()
 
 
 @pytest.mark.parametrize("text, name, short", [

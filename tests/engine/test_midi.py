@@ -82,6 +82,22 @@ def test_band_file_read_back_with_music21(arr, tmp_path):
         _same_notes(info["notes"], _expected(track))
 
 
+def test_each_written_file_read_back_with_music21(arr, tmp_path):
+    """What ``write`` puts on disk (not only ``to_midi_bytes``), file by file."""
+    paths = arr.write(tmp_path, timestamp="20261123103000")
+    for path in paths:
+        _, tracks = _music21_read(path)
+        conductor, parts = tracks[0], tracks[1:]
+        assert int.from_bytes(conductor["meta"]["SET_TEMPO"], "big") == round(60_000_000 / 97.5)
+        assert conductor["meta"]["TIME_SIGNATURE"][:2] == bytes((4, 2))
+        assert conductor["meta"]["KEY_SIGNATURE"] == bytes((0, 0))
+        names = [path.parent.name] if path.parent.name != "band" else list(arr.tracks)
+        assert [p["name"] for p in parts] == names
+        for info, name in zip(parts, names, strict=True):
+            assert info["program"] == arr.tracks[name].program
+            _same_notes(info["notes"], _expected(arr.tracks[name]))
+
+
 def test_each_written_file_read_back_with_pretty_midi(arr, tmp_path):
     import pretty_midi
 

@@ -54,6 +54,9 @@ def test_meters(meter, beats):
     ("| C | C:4 G |", 2, "bar 2: beats add up to 4 or more"),
     ("| % | C |", 1, "bar 1: '%' has no previous bar"),
     ("| C:x |", 1, "cannot read the length 'x'"),
+    ("| C | Am | G:3 |", 3, "bar 3: beats add up to 3 but a 4/4 bar has 4 ('G:3')"),
+    ("| C :2 G |", 1, "bar 1: the length ':2' has no chord before it"),
+    (["C", "", "F"], 2, "bar 2: empty bar"),
 ])
 def test_errors_name_the_bar_and_the_value(text, bar, message):
     with pytest.raises(ProgressionError) as info:
@@ -67,7 +70,7 @@ def test_error_symbol_and_position():
     assert (info.value.bar, info.value.symbol, info.value.index) == (2, "Zz", 3)
 
 
-@pytest.mark.parametrize("source", ["", "   ", "| |", []])
+@pytest.mark.parametrize("source", ["", "   ", "| |", [], None])
 def test_empty_progression(source):
     with pytest.raises(ProgressionError, match="empty progression"):
         parse_progression(source)

@@ -158,6 +158,7 @@ def play(ctx, rng, style) -> list:
     strong = strong_positions(ctx.meter)
     on_beat = set(beat_positions(ctx.meter))
     bpb = ctx.bpb
+    two_feel = ctx.intensity < 0.3 and ctx.meter == "4/4"
     last = None
     for ev in ctx.events:
         if ev.nc:
@@ -169,7 +170,12 @@ def play(ctx, rng, style) -> list:
             continue
         sh = shape(ev.chord)
         if walking:
-            last = _walk(ctx, rng, ev, sh, bp, pitches, strong, add)
+            if two_feel:
+                last = _walk(ctx, rng, ev.start, ev.end, sh, bp, _target(ev, pitches), strong, add)
+            elif not _continues(ctx, ev):
+                tail = _span_end(ctx, ev)
+                last = _walk(ctx, rng, ev.start, tail.end, sh, bp, _target(tail, pitches),
+                             strong, add)
             continue
         placed = False
         for t, (_, dur, vel, weight, deg) in ctx.hits(table, ev):
@@ -194,14 +200,31 @@ def play(ctx, rng, style) -> list:
     return out
 
 
-def _walk(ctx, rng, ev, sh, bp, pitches, strong, add):
-    """Quarter notes: the bass note on the chord, chord tones on the strong beats, passing tones
-    between, and a chromatic (or dominant) approach into the next chord on the last beat.
-    Below intensity 0.3 it plays a two-feel (half notes) instead."""
+def _same_chord(a, b) -> bool:
+    return a is not None and b is not None and not a.nc and a.chord == b.chord
+
+
+def _continues(ctx, ev) -> bool:
+    """Whether ``ev`` only repeats the chord before it (``| C7 | % |``), which the walk
+    already covers: a walking bassist keeps walking through a repeated chord instead of going
+    back to the root every bar."""
+    return _same_chord(ev.prev, ev) and not ctx.final(ev.prev)
+
+
+def _span_end(ctx, ev):
+    """The last event of the run of repeats of ``ev``'s chord (the held final bar excluded)."""
+    while _same_chord(ev, ev.next) and not ctx.final(ev.next):
+        ev = ev.next
+    return ev
+
+
+def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
+    """Quarter notes from ``start`` to ``stop``: the bass note on the chord, chord tones on the
+    strong beats, passing tones between, and a chromatic (or dominant) approach into the next
+    chord's bass ``tgt`` on the last beat. Below intensity 0.3 it plays a two-feel (half notes)
+    instead."""
     bpb = ctx.bpb
-    start = ev.start
-    n = int(ev.duration + EPS)
-    tgt = _target(ev, pitches)
+    n = int(stop - start + EPS)
     tones = [sh.root] + [sh.pc(i) for i in (sh.third, sh.fifth, sh.seventh or sh.sixth)
                          if i is not None]
     passing = tones + [sh.pc(2), sh.pc(5 if sh.kind == "min" else 9)]
@@ -209,8 +232,8 @@ def _walk(ctx, rng, ev, sh, bp, pitches, strong, add):
         half = n // 2
         add((bp, start, start + half - 0.1, 96))
         if n - half >= 1:
-            p = _pitch("5", sh, bp, ev, pitches, rng, bp)
-            add((p, start + half, min(start + n, ev.end) - 0.1, 88))
+            p = _pitch("5", sh, bp, None, None, rng, bp)
+            add((p, start + half, min(start + n, stop) - 0.1, 88))
         return bp
     skip_p = max(0.0, ctx.density - 0.6) * 0.5
     skip_at = 0.5 + ctx.swing / 4.0  # the swung "and"
@@ -223,8 +246,8 @@ def _walk(ctx, rng, ev, sh, bp, pitches, strong, add):
         else:
             add((p, t, end, vel))
 
-    cur = bp
-    put(bp, start, start + 0.9 if n >= 1 else ev.end, 100)
+    before = cur = bp
+    put(bp, start, start + 0.9 if n >= 1 else stop, 100)
     for i in range(1, n):
         t = start + i
         pos = round(t % bpb, 6)
@@ -243,12 +266,14 @@ def _walk(ctx, rng, ev, sh, bp, pitches, strong, add):
                 p = tgt + 1 if p < LO else tgt - 1
         else:
             pool = tones if is_strong else passing
+            if pos < EPS:  # a bar line inside a repeated chord: another chord tone, not the root
+                pool = tones[1:] or tones
             aim = tgt if tgt is not None else bp
             cands = []
             for pc in set(pool):
                 p = nearest(pc, cur + (2 if aim >= cur else -2), LO, 52)
-                if p != cur:
-                    cands.append((abs(p - cur) + 0.3 * abs(p - aim), p))
+                if p != cur:  # keep going: turning straight back (C D C) is a last resort
+                    cands.append((abs(p - cur) + 0.3 * abs(p - aim) + 2.5 * (p == before), p))
             cands.sort()
             if not cands:
                 p = cur
@@ -256,6 +281,6 @@ def _walk(ctx, rng, ev, sh, bp, pitches, strong, add):
                 p = cands[0][1] if len(cands) == 1 or rng.random() < 0.65 else cands[1][1]
         vel = 92 if is_strong else 84
         vel += int(rng.random() * 8) - 4
-        put(p, t, min(t + 0.9, ev.end), vel)
-        cur = p
+        put(p, t, min(t + 0.9, stop), vel)
+        before, cur = cur, p
     return cur

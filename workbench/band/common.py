@@ -56,7 +56,10 @@ def strong_positions(meter: str) -> tuple[float, ...]:
 # The timeline
 
 class Event:
-    """One chord span as the parts use it (beats from the start of the progression)."""
+    """One chord span as the parts use it (beats from the start of the progression).
+
+    ``last`` marks the chords of the final bar: the ending, where the band stops its groove,
+    strikes each chord once and lets it ring (see :meth:`Context.final`)."""
 
     __slots__ = ("index", "start", "end", "chord", "nc", "bar", "prev", "next", "last")
 
@@ -118,7 +121,11 @@ class Context:
             b += 1
 
     def final(self, ev) -> bool:
-        """True for the held last chord of the take."""
+        """True for a chord of the final bar: struck once and held to its end.
+
+        The whole bar, not only its last chord, so that an ending like ``| G7sus4 G7 |`` is
+        two held chords after the drummer's fill rather than half a bar of groove and a
+        second crash."""
         return self.ending and ev.last and not ev.nc
 
 

@@ -1,5 +1,6 @@
 """The drums (General MIDI kit on channel 10): a groove table per style, fills at phrase ends
-with a crash on the next downbeat, a crash on the held final chord.
+with a crash on the next downbeat; a fill into the final bar, then kick and crash with each of
+its held chords.
 
 Table hits are ``(pos, dur, vel, weight, note)``.
 """
@@ -183,11 +184,11 @@ def play(ctx, rng, style) -> list:
     bpb = ctx.bpb
     n = len(table)
     events = ctx.events
-    final = events[-1] if ctx.ending and events else None
-    stop = final.start if final is not None else ctx.bars * bpb
+    ending = [ev for ev in events if ev.last] if ctx.ending else []
+    stop = ending[0].start if ending else ctx.bars * bpb  # the groove stops at the final bar
     phrase = ctx.phrase
     total = ctx.bars
-    final_bar = int(stop // bpb + EPS) if final is not None else total
+    final_bar = int(stop // bpb + EPS) if ending else total
     crash_at = set()
     if style.name in _CRASH_START and ctx.intensity >= 0.5:
         crash_at.add(0.0)
@@ -231,15 +232,24 @@ def play(ctx, rng, style) -> list:
                 if t < cut - EPS and t < stop - EPS and rng.random() < 0.3 * ctx.density:
                     add((D.SNARE if rng.random() < 0.7 else D.KICK, t, t + 0.2,
                          38 + int(rng.random() * 18)))
-    if final is not None:
-        add((D.CRASH, final.start, final.end, 110))
-        add((D.KICK, final.start, final.start + 0.5, 108))
+    if ending:
+        _ending_hits(ending, add)
     # one hit per drum per instant: the groove's hit yields to a fill or crash there
     seen = {}
     for note in out:
         seen[(note[0], round(note[1], 4))] = note
     out = sorted(seen.values(), key=lambda x: (x[1], x[0]))
     return out
+
+
+def _ending_hits(ending, add):
+    """Kick and crash with each chord of the held final bar (the band's hits), the crash left
+    ringing to the end; a final bar of N.C. gets one hit where it starts."""
+    end = ending[-1].end
+    starts = [ev.start for ev in ending if not ev.nc] or [ending[0].start]
+    for i, t in enumerate(starts):
+        add((D.CRASH, t, end, 110 if i == 0 else 100))
+        add((D.KICK, t, t + 0.5, 108 if i == 0 else 100))
 
 
 def count_in(ctx) -> list:

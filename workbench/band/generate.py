@@ -8,6 +8,7 @@ track's settings does not reshuffle the others.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from operator import attrgetter, itemgetter
 
 from workbench.arrangement import Arrangement, Note, Track
@@ -51,8 +52,10 @@ def _tracks(tracks):
 def _per_track(name, mapping, convert):
     if not mapping:
         return {}
+    if not isinstance(mapping, Mapping):
+        raise ValueError(f"{name} maps tracks to values, e.g. {{'bass': ...}}, not {mapping!r}")
     out = {}
-    for track, value in dict(mapping).items():
+    for track, value in mapping.items():
         if track not in TRACKS:
             raise ValueError(f"{name}: unknown track {track!r}; tracks: {', '.join(TRACKS)}")
         try:
@@ -88,8 +91,12 @@ def _events(prog, repeat):
     for a, b in zip(events, events[1:], strict=False):
         a.next = b
         b.prev = a
-    if events:
-        events[-1].last = True
+    if events:  # the final bar is the ending (Context.final)
+        final_bar = events[-1].bar
+        for ev in reversed(events):
+            if ev.bar != final_bar:
+                break
+            ev.last = True
     return events
 
 

@@ -3,7 +3,7 @@
 voicings in a randomly chosen jazz rhythm per bar.
 
 Table hits are ``(pos, dur, vel, weight, what)``; ``what`` is -1 for the whole voicing, else a
-broken-chord note: the whole voicing on the chord change, then its voices in ``ARPEGGIO``
+broken-chord note: the whole voicing on the chord's first hit, then its voices in ``ARPEGGIO``
 order (so every chord sounds its 3rd and 7th at once, however short it is).
 """
 
@@ -136,7 +136,7 @@ def play(ctx, rng, style) -> list:
                 add((p, ev.start, ev.end, 80))
             continue
         placed = False
-        arp = 1  # a broken chord starts from the whole chord on the change, then the voices
+        arp = 1  # a broken chord starts from the whole chord, then the voices
         source = _swing_hits(ctx, rng, ev, bar_choice) if comping else ctx.hits(table, ev)
         for t, (_, dur, vel, weight, what) in source:
             if not ctx.keep(weight, rng):
@@ -144,13 +144,15 @@ def play(ctx, rng, style) -> list:
             end = t + dur
             if end > ev.end:
                 end = ev.end
-            placed = True
-            if what < 0 or t - ev.start < EPS:
+            if what < 0 or not placed or t - ev.start < EPS:
+                # the whole voicing on the change, and on the chord's first stroke when it
+                # starts off the pattern's grid (three chords to a bar)
                 for p in v:
                     add((p, t, end, vel))
             else:  # broken chord: the voices in the table's order, restarted on each chord
                 add((v[ARPEGGIO[arp % len(ARPEGGIO)] % len(v)], t, end, vel))
                 arp += 1
+            placed = True
         if not placed:
             end = min(ev.end, ev.start + max(1.0, min(2.0, ev.duration)))
             for p in v:
