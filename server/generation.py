@@ -204,6 +204,8 @@ def parse_request(body) -> GenerationRequest:
             req.options[name] = _number(body, (name,), None, 0, 1)
     if body.get("count_in") is not None:
         req.options["count_in"] = bool(body["count_in"])
+    if body.get("ending") is not None:
+        req.options["ending"] = bool(body["ending"])
     for name in ("instruments", "levels", "density"):
         if body.get(name) is not None:
             if not isinstance(body[name], dict):

@@ -45,6 +45,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--humanize", type=float, default=0.0, help="0 exact .. 1 loose")
     g.add_argument("--intensity", type=float, default=0.5, help="0 soft and sparse .. 1 busy")
     g.add_argument("--count-in", action="store_true", help="one bar of sticks first")
+    g.add_argument("--loop", action="store_true",
+                   help="no held final chord: keep the groove to the end, for looping")
     g.add_argument("--repeat", type=int, default=1, help="play the progression N times")
     g.add_argument("--program", action="append", default=[], metavar="TRACK=PROGRAM",
                    help="GM program for a track, number or name (repeatable)")
@@ -84,6 +86,7 @@ def _generate(args) -> int:
         args.progression, style=args.style, tracks=args.tracks, tempo=tempo, meter=args.meter,
         key=args.key, seed=args.seed, swing=args.swing, humanize=args.humanize,
         intensity=args.intensity, count_in=args.count_in, repeat=args.repeat,
+        ending=not args.loop,
         instruments=_pairs("--program", args.program, _program) or None,
         levels=_pairs("--level", args.level, float) or None,
         density=_pairs("--density", args.density, float) or None)

@@ -217,6 +217,21 @@ def test_final_chord_is_held_by_everyone():
         assert max(n.end for n in t.notes) == 16.0
 
 
+def test_without_ending_the_last_bar_grooves_like_the_others():
+    """ending=False is for loops: the last bar plays the pattern, no held chord, no crash."""
+    held = workbench.generate("| C | F | C | F |", style="rock", seed=1)
+    loop = workbench.generate("| C | F | C | F |", style="rock", seed=1, ending=False)
+    def strikes(a, name, bar):
+        # onsets on a sixteenth grid: a strum spreads one stroke over a few milliseconds
+        return len({round(n.start * 4) for n in a.tracks[name].notes
+                    if bar * 4 <= n.start < bar * 4 + 4})
+
+    for name in ("bass", "keys", "guitar"):
+        assert strikes(held, name, 3) == 1, name
+        assert strikes(loop, name, 3) >= 3 and strikes(loop, name, 1) >= 3, name
+    assert not [n for n in loop.tracks["drums"].notes if n.pitch == 49 and n.end == 16.0]
+
+
 def test_import_is_light():
     import subprocess
     import sys

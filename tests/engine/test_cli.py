@@ -96,6 +96,21 @@ def test_per_track_options(tmp_path):
     assert r.returncode == 2 and "TRACK=VALUE" in r.stderr
 
 
+def test_loop_keeps_the_groove_to_the_end(tmp_path):
+    import pretty_midi
+
+    def last_bar_bass_starts(*extra):
+        out = tmp_path / ("loop" if extra else "held")
+        r = run("generate", "| C | G |", "--style", "rock", "--tracks", "bass", "--out", str(out),
+                *extra)
+        assert r.returncode == 0, r.stderr
+        notes = pretty_midi.PrettyMIDI(r.stdout.split()[0]).instruments[0].notes
+        return len({n.start for n in notes if n.start >= 2.0})  # bar 2 at 120 bpm
+
+    assert last_bar_bass_starts() == 1
+    assert last_bar_bass_starts("--loop") >= 3
+
+
 def test_console_script_runs():
     script = Path(sys.executable).parent / "workbench"
     if not script.exists():

@@ -293,3 +293,20 @@ def test_events_and_publish_endpoints(service):
     assert http(u, "POST", "/api/publish", {"files": [
         {"track_type": "band", "filename": "x.mid", "data": "%%%"}]}).status == 400
     assert http(u, "POST", "/api/publish", {}).status == 400
+
+
+def test_ending_false_keeps_the_groove_for_a_loop(service):
+    import io
+
+    import pretty_midi
+
+    def last_bar_onsets(**extra):
+        r = http(service.url, "POST", "/api/generate",
+                 {"chords": ["C", "G"], "bpm": 120, "style": "rock", "tracks": ["bass"], **extra})
+        assert r.status == 200, r.body
+        midi = http(service.url, "GET", "/files/" + urllib.parse.quote(r.json["bass_file"])).body
+        notes = pretty_midi.PrettyMIDI(io.BytesIO(midi)).instruments[0].notes
+        return len({round(n.start, 3) for n in notes if n.start >= 2.0})  # bar 2 at 120 bpm
+
+    assert last_bar_onsets() == 1                  # the held final chord
+    assert last_bar_onsets(ending=False) >= 3

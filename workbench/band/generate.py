@@ -118,7 +118,7 @@ def _shifted_chords(prog, repeat, offset):
 
 def generate(progression, style="pop", tracks=None, tempo=120, meter=None, key=None, seed=0,
              swing=None, humanize=0.0, intensity=0.5, instruments=None, levels=None,
-             density=None, count_in=False, repeat=1) -> Arrangement:
+             density=None, count_in=False, repeat=1, ending=True) -> Arrangement:
     """Play a progression as a band.
 
     ``progression`` is a :class:`~workbench.progression.Progression`, bar notation
@@ -129,7 +129,8 @@ def generate(progression, style="pop", tracks=None, tempo=120, meter=None, key=N
     program number or name), ``levels`` (velocity scale 0..1, 0 silences the track) and
     ``density`` (0..1, default from intensity) are per track. The same inputs and ``seed`` give
     the same notes; ``count_in`` adds a bar of sticks before bar 1 (everything moves a bar
-    later); ``repeat`` plays the progression that many times, ending once.
+    later); ``repeat`` plays the progression that many times, ending once. ``ending=False``
+    keeps the groove through the last bar instead of holding it, for a loop in the DAW.
 
     With ``meter=None`` a text progression is read in 4/4, or in the style's own meter if it
     has no 4/4 (waltz); a :class:`Progression` keeps its meter unless ``meter`` says otherwise
@@ -175,7 +176,7 @@ def generate(progression, style="pop", tracks=None, tempo=120, meter=None, key=N
     events = _events(prog, repeat)
     bpb = bar_beats(prog.meter)
     bars = prog.bars * repeat
-    ctx = Context(events, prog.meter, bars, swing_v, st.swing_unit, intensity, st)
+    ctx = Context(events, prog.meter, bars, swing_v, st.swing_unit, intensity, st, bool(ending))
     offset = bpb if count_in else 0.0
     default_density = 0.5 + (intensity - 0.5) * 0.6
     vel_scale = 0.75 + 0.5 * intensity
