@@ -72,7 +72,7 @@ def test_type_generate_draw_and_sync(page, voila_app, artifacts):
 
         box = page.locator(".wb-progression textarea")
         box.fill(EIGHT_BARS)
-        page.wait_for_selector(".wb-progression-check .wb-ok", timeout=TIMEOUT)
+        page.locator(".wb-progression-check .wb-ok", has_text="8 bars").wait_for(timeout=TIMEOUT)
         page.locator(".wb-generate").click()
         page.wait_for_selector(".wb-roll[data-ready='1'][data-bars='8']", timeout=TIMEOUT)
         roll = page.locator(".wb-roll").first
@@ -85,12 +85,25 @@ def test_type_generate_draw_and_sync(page, voila_app, artifacts):
         tracks = {m.get("track_type") for m in files}
         assert {"bass", "drums", "keys", "pad", "guitar", "band"} <= tracks
         assert all(m["filename"].endswith(".mid") for m in files)
+        band = [m for m in files if m["track_type"] == "band"]
+        assert band and band[-1]["duration"] == 32     # the 8 bars just typed, in beats
         page.wait_for_selector(".wb-player[data-audio='ready']", timeout=TIMEOUT)
         # play: the AudioContext starts in the click, the playhead moves on the piano roll
         page.locator(".wb-player .wb-play").click()
         page.wait_for_selector(".wb-roll[data-playing='1']", timeout=TIMEOUT)
         page.locator(".wb-player .wb-player-btn", has_text="Stop").click()
         page.wait_for_selector(".wb-roll[data-playing='0']", timeout=TIMEOUT)
+
+        # the DAW's transport position comes back through the service: the roll's DAW playhead
+        page.get_by_role("tab", name="Sync to DAW").click()
+        page.locator(".wb-sync-follow input").check()
+        plugin.ws.send(json.dumps({"type": "transport_update", "isPlaying": True,
+                                   "currentBeat": 6.5, "tempo": 120}))
+        page.wait_for_selector(".wb-roll[data-daw-beat='6.5']", timeout=TIMEOUT)
+        assert page.locator(".wb-roll-dawhead").first.is_visible()
+        page.wait_for_selector(".wb-sync-plugins tr[data-plugin='browser-test-plugin']",
+                               timeout=TIMEOUT)
+        page.get_by_role("tab", name="Band").click()
         page.set_viewport_size({"width": 1280, "height": 1450})   # the whole app in one shot
         page.screenshot(path=str(artifacts / "app.png"))
     finally:
@@ -104,7 +117,65 @@ def test_wrong_chord_is_named_inline(page, voila_app):
     error = page.wait_for_selector(".wb-progression-check .wb-error", timeout=TIMEOUT)
     message = error.inner_text()
     assert "Hx7" in message
-    assert "3" in message          # the bar
+    assert "Bar 3" in message
+    assert "detected: –" in page.inner_text(".wb-detected")   # no stale key
     assert "Traceback" not in page.content()
     # the last good preview stays on screen
     assert page.locator(ROLL).count() == 1
+
+
+PROGRESSION_32 = ("| C | Am | F | G | Dm7 | G7 | Cmaj7 | C7 |\n"
+                  "| F | Fm | Em7 | A7 | Dm7 | G7 | C | G7 |\n"
+                  "| C | Am | F | G | Dm7 | G7 | Cmaj7 | C7 |\n"
+                  "| F | Fm | Em7 | A7 | Dm7 | G7 | C | C |")
+
+# Time from a click in the page to the piano roll redrawn with the new band (kernel round trip,
+# generation, widget state, comm message, canvas draw), measured in the page itself.
+CLICK_TO_REDRAW_JS = """(n) => new Promise((resolve) => {
+  const roll = document.querySelector('.wb-roll');
+  const t0 = performance.now();
+  const obs = new MutationObserver(() => {
+    if (Number(roll.dataset.draws) > n) { obs.disconnect(); resolve(performance.now() - t0); }
+  });
+  obs.observe(roll, {attributes: true, attributeFilter: ['data-draws']});
+  document.querySelector('.wb-variation button, button.wb-variation').click();
+})"""
+
+
+def click_to_redraw_ms(page, samples: int) -> list[float]:
+    """``samples`` clicks on "New variation", each timed until the roll is redrawn."""
+    times = []
+    for _ in range(samples):
+        page.wait_for_selector(".wb-player[data-audio='ready']", timeout=TIMEOUT)
+        draws = int(page.locator(".wb-roll").first.get_attribute("data-draws"))
+        times.append(page.evaluate(CLICK_TO_REDRAW_JS, draws))
+    return times
+
+
+def test_long_song_progress_and_redraw_speed(page, voila_app):
+    page.goto(voila_app["url"], timeout=TIMEOUT)
+    page.wait_for_selector(ROLL, timeout=TIMEOUT)
+    page.wait_for_selector(".wb-player[data-audio='ready']", timeout=TIMEOUT)
+
+    # 32 bars: a control change is generated and redrawn within the 150 ms budget
+    page.locator(".wb-progression textarea").fill(PROGRESSION_32)
+    page.wait_for_selector(".wb-roll[data-bars='32']", timeout=TIMEOUT)
+    page.get_by_role("tab", name="Feel & variation").click()
+    times = sorted(click_to_redraw_ms(page, 7))
+    assert times[len(times) // 2] <= 150, f"click -> redraw took {times} ms"
+
+    # a long song: the audio render takes seconds, so the page shows its progress
+    page.locator(".wb-presets select").select_option("12-bar blues (C)")
+    repeat = page.locator(".wb-repeat input")
+    repeat.fill("16")
+    repeat.press("Enter")
+    page.wait_for_selector(".wb-roll[data-bars='192']", timeout=TIMEOUT)
+    page.wait_for_selector(".wb-player[data-progress='shown'] .wb-player-progress.wb-visible",
+                           timeout=TIMEOUT)
+    assert "Rendering audio" in page.inner_text(".wb-player-status")
+    repeat.fill("1")                 # a new render supersedes the long one
+    repeat.press("Enter")
+    page.wait_for_selector(".wb-roll[data-bars='12']", timeout=TIMEOUT)
+    page.wait_for_selector(".wb-player[data-audio='ready']", timeout=TIMEOUT)
+    assert page.locator(".wb-player[data-progress='shown']").count() == 0
+    assert "Traceback" not in page.content()

@@ -139,3 +139,12 @@ def test_friendly_error_plain_words():
         text = mapping.friendly_error(exc)
     assert "nope" in text and "Traceback" not in text
     assert mapping.friendly_error(RuntimeError("disk full")).startswith("Something went wrong")
+
+
+def test_transpose_key_moves_a_chosen_key_and_keeps_auto():
+    assert mapping.transpose_key("auto", 3) == "auto"
+    assert mapping.transpose_key("G major", 1) == "Ab major"
+    assert mapping.transpose_key("A minor", -2) == "G minor"
+    assert mapping.transpose_key("B major", 1) == "C major"
+    values = {v for _, v in mapping.key_choices()}
+    assert all(mapping.transpose_key(v, n) in values for v in values for n in range(-12, 13))

@@ -75,3 +75,65 @@ def test_generate_with_sync_on_sends_files(service, plugin):
                                   and m.get("track_type") == "band", timeout=10, start=n))
     assert "sent 6 files" in app.status.value
     assert workbench.parse_key("F").name in app.status.value
+
+
+def test_panel_shows_a_plugin_that_sends_no_events(service, tmp_path):
+    """A plugin that connects and only heartbeats publishes no event: the panel polls."""
+    from server.client import PluginClient
+
+    panel = SyncPanel()
+    panel.POLL_SECONDS = 0.05
+    panel.start()
+    seen = threading.Event()
+    panel.plugins_html.observe(
+        lambda change: seen.set() if "data-plugin='quiet-daw'" in change["new"] else None,
+        "value")
+    client = PluginClient(service.ws_url, "quiet-daw", token=service.token).start_thread()
+    try:
+        client.submit(client.wait_for(lambda m: m.get("type") == "connection_confirmed"))
+        assert seen.wait(10)
+    finally:
+        client.stop_thread()
+        panel._poll_stop.set()
+
+
+class _Vanishing:
+    """The real service's handle, until ``gone`` is set: then it answers nothing, like the
+    service of a Voilà visitor who has left (stop() detaches, it never stops the real one)."""
+
+    attached = True
+
+    def __init__(self, real):
+        self.real = real
+        self.url, self.ws_url, self.token, self.folder = real.url, real.ws_url, real.token, \
+            real.folder
+        self.gone = threading.Event()
+        self.stopped = False
+
+    def plugins(self):
+        if self.gone.is_set():
+            raise ConnectionRefusedError(f"nothing answers at {self.url}")
+        return self.real.plugins()
+
+    def on_event(self, callback):
+        return callback
+
+    def stop(self):
+        self.stopped = True
+
+
+def test_panel_reports_a_service_that_stopped_answering(service, monkeypatch):
+    handle = _Vanishing(service)
+    monkeypatch.setattr("workbench.ui.sync.start_service", lambda **kw: handle)
+    panel = SyncPanel()
+    panel.POLL_SECONDS = 0.02
+    panel.start()
+    assert panel.running and panel.start_button.disabled
+    lost = threading.Event()
+    panel.message.observe(lambda change: lost.set() if "stopped answering" in change["new"]
+                          else None, "value")
+    handle.gone.set()
+    assert lost.wait(10)
+    assert not panel.running and handle.stopped
+    assert not panel.start_button.disabled and not panel.enabled.value
+    assert service.url in panel.message.value

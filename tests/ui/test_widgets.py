@@ -47,6 +47,25 @@ def test_transpose_buttons():
     assert workbench.parse_progression(c.progression.value).events[0].chord.root == 11
 
 
+def test_transpose_moves_a_chosen_key_with_the_chords(app):
+    app.controls.key.value = "G major"
+    n = app.generations
+    app.controls.up.click()
+    assert app.controls.progression.value.split()[1] == "Ab"
+    assert app.controls.key.value == "Ab major"
+    assert app.arrangement.key.name == "Ab major"
+    assert app.generations == n + 1                  # one regeneration, not two
+
+
+def test_wrong_chord_clears_the_detected_key():
+    c = Controls()
+    assert "G major" in c.detected.value
+    c.progression.value = "| C | Hx7 |"
+    assert "G major" not in c.detected.value
+    c.progression.value = "| F | C7 | F | F |"
+    assert "F major" in c.detected.value
+
+
 def test_transpose_with_a_wrong_chord_says_so():
     c = Controls()
     c.progression.value = "| C | Hx7 |"
@@ -151,6 +170,14 @@ def test_service_port_under_tests_is_free(monkeypatch):
     assert port and port != 8000
     monkeypatch.setenv("ORCHESTRATOR_PORT", "8123")
     assert service_port() == 8123
+
+
+def test_notebook_listeners_are_not_counted_as_daw_plugins():
+    from workbench.ui.sync import is_notebook_listener
+
+    assert is_notebook_listener({"plugin_id": "notebook-1234"})
+    assert is_notebook_listener({"plugin_id": "x", "kind": "sync"})
+    assert not is_notebook_listener({"plugin_id": "daw1"})
 
 
 def test_sync_panel_off_does_not_publish(arrangement):

@@ -120,6 +120,8 @@ class Controls(w.VBox):
                              layout=w.Layout(width="64px"))
         self.up = w.Button(description="♯ +1", tooltip="Transpose up a semitone",
                            layout=w.Layout(width="64px"))
+        self.down.add_class("wb-transpose-down")
+        self.up.add_class("wb-transpose-up")
         self.repeat = w.BoundedIntText(value=s["repeat"], min=mapping.REPEAT_RANGE[0],
                                        max=mapping.REPEAT_RANGE[1], description="repeat ×",
                                        layout=w.Layout(width="130px"),
@@ -128,18 +130,23 @@ class Controls(w.VBox):
         # key, tempo, meter, style --------------------------------------------------------
         self.key = w.Dropdown(options=mapping.key_choices(), value=s["key"], description="Key",
                               layout=w.Layout(width="200px"), style={"description_width": "40px"})
+        self.repeat.add_class("wb-repeat")
+        self.key.add_class("wb-key")
         self.detected = w.HTML("")
         self.tempo = w.IntSlider(value=int(s["tempo"]), min=mapping.TEMPO_RANGE[0],
                                  max=mapping.TEMPO_RANGE[1], description="Tempo",
                                  continuous_update=False, layout=w.Layout(width="300px"),
                                  style={"description_width": "50px"})
+        self.tempo.add_class("wb-tempo")
         meters = list(METERS)
         self.meter = w.Dropdown(options=meters, value=s["meter"] if s["meter"] in meters
                                 else meters[0], description="Meter",
                                 layout=w.Layout(width="150px"), style={"description_width": "50px"})
+        self.meter.add_class("wb-meter")
         self._styles = {st.name: st for st in styles()}
         self.style = w.Dropdown(options=list(self._styles), value=s["style"], description="Style",
                                 layout=w.Layout(width="200px"), style={"description_width": "45px"})
+        self.style.add_class("wb-style")
         self.style_info = w.HTML("", layout=w.Layout(width="100%"))
         self.style_info.add_class("wb-style-info")
 
@@ -161,8 +168,11 @@ class Controls(w.VBox):
         self.seed = w.BoundedIntText(value=s["seed"], min=0, max=2**31 - 1, description="Seed",
                                      layout=w.Layout(width="170px"),
                                      style={"description_width": "40px"})
-        self.variation = w.Button(description="🎲 New variation",
+        self.seed.add_class("wb-seed")
+        # a Font Awesome icon, not an emoji: emoji fonts are missing on many Linux desktops
+        self.variation = w.Button(description="New variation", icon="random",
                                   tooltip="Same song, another performance (new seed)")
+        self.variation.add_class("wb-variation")
         self.count_in = w.Checkbox(value=s["count_in"], description="count-in bar", indent=False)
 
         # actions ------------------------------------------------------------------------------
@@ -172,6 +182,7 @@ class Controls(w.VBox):
         self.live = w.Checkbox(value=True, description="live preview", indent=False,
                                tooltip="Update the piano roll on every change",
                                layout=w.Layout(width="120px"))
+        self.live.add_class("wb-live")
 
         self.song_box = w.VBox([
             _label("Chord progression", "100%"),
@@ -266,6 +277,8 @@ class Controls(w.VBox):
             prog = self.check.progression
             self.detected.value = (f"<span class='wb-detected'>detected: "
                                    f"{html.escape(prog.key.name)}</span>")
+        else:       # don't leave the key of the last good progression on screen
+            self.detected.value = "<span class='wb-detected'>detected: –</span>"
         return self.check
 
     # internals ---------------------------------------------------------------------------------
@@ -327,8 +340,10 @@ class Controls(w.VBox):
         if not check.ok:
             self.report_error(f"Fix the progression before transposing: {check.message}")
             return
-        self.progression.value = mapping.transpose_text(self.progression.value, semitones,
-                                                        self.meter.value)
+        text = mapping.transpose_text(self.progression.value, semitones, self.meter.value)
+        # a key chosen by hand moves with the chords (one regeneration, not two)
+        self.set_state({"progression": text,
+                        "key": mapping.transpose_key(self.key.value, semitones)})
 
     @safe
     def _new_variation(self, _button):

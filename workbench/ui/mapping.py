@@ -186,14 +186,28 @@ def friendly_error(exc: BaseException) -> str:
     return text
 
 
+_MAJOR_NAMES = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
+_MINOR_NAMES = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B"]
+
+
 def key_choices() -> list[tuple[str, str]]:
     """(label, value) for the key dropdown: auto plus the 24 major and minor keys."""
-    names = ["C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B"]
-    minors = ["C", "C#", "D", "Eb", "E", "F", "F#", "G", "G#", "A", "Bb", "B"]
     out = [("Auto (detect)", "auto")]
-    out += [(f"{n} major", f"{n} major") for n in names]
-    out += [(f"{n} minor", f"{n} minor") for n in minors]
+    out += [(f"{n} major", f"{n} major") for n in _MAJOR_NAMES]
+    out += [(f"{n} minor", f"{n} minor") for n in _MINOR_NAMES]
     return out
+
+
+def transpose_key(value: str, semitones: int) -> str:
+    """A key-dropdown value moved by ``semitones`` ("auto" stays "auto")."""
+    if not value or value == "auto":
+        return "auto"
+    from workbench import parse_key
+
+    key = parse_key(value)
+    pc = (key.tonic + int(semitones)) % 12
+    names = _MAJOR_NAMES if key.mode == "major" else _MINOR_NAMES
+    return f"{names[pc]} {key.mode}"
 
 
 def transpose_text(text: str, semitones: int, meter: str = "4/4") -> str:

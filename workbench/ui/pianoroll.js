@@ -9,7 +9,9 @@
 //   zoom         horizontal zoom factor (synced); autofit: fit the song in the width
 //   group        playhead bus id (a Player with the same group moves our playhead)
 //   daw_beat, daw_playing, follow_daw    DAW transport position from the sync service
-// After each draw the root element gets data-ready="1", data-bars, data-notes, data-tracks.
+// After each draw the root element gets data-ready="1", data-bars, data-notes, data-tracks and
+// data-draws (a counter). One model update changes many traits at once: they are coalesced into
+// ONE draw (a microtask after the last change event), not one draw per trait.
 
 const GUTTER = 104;          // left label column (px)
 const RULER = 16;            // bar numbers
@@ -100,7 +102,7 @@ function render({ model, el: host }) {
     model.set("autofit", true);
     model.set("zoom", fitZoom());
     model.save_changes();
-    draw();
+    redraw();
   }
 
   root.addEventListener("keydown", (ev) => {
@@ -277,6 +279,7 @@ function render({ model, el: host }) {
     root.dataset.notes = String(n);
     root.dataset.tracks = tracks.map((t) => t.name).join(",");
     root.dataset.zoom = String(model.get("zoom"));
+    root.dataset.draws = String((Number(root.dataset.draws) || 0) + 1);
     root.dataset.ready = "1";
   }
 
@@ -325,7 +328,12 @@ function render({ model, el: host }) {
     }
   }
 
-  const redraw = () => draw();
+  let pending = false;
+  const redraw = () => {
+    if (pending) return;
+    pending = true;
+    queueMicrotask(() => { pending = false; draw(); });
+  };
   const events = ["notes", "tracks", "chords", "drum_rows", "bars", "zoom", "autofit", "length_beats",
                   "pitch_lo", "pitch_hi", "title", "beats_per_bar"];
   for (const name of events) model.on(`change:${name}`, redraw);

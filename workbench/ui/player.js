@@ -172,16 +172,25 @@ function render({ model, el: host }) {
   });
   root.tabIndex = 0;
 
+  let wasRendering = false;
   function showRendering() {
     const rendering = model.get("rendering");
-    clearTimeout(renderTimer);
     if (rendering) {
       root.dataset.audio = "rendering";
       play.disabled = true;
-      // only show progress for renders longer than half a second
-      renderTimer = setTimeout(() => { progressWrap.classList.add("wb-visible"); }, 500);
+      // only show progress for renders longer than half a second; the timer starts when the
+      // render starts (progress updates must not restart it, or it would never fire)
+      if (!wasRendering) {
+        clearTimeout(renderTimer);
+        renderTimer = setTimeout(() => {
+          progressWrap.classList.add("wb-visible");
+          root.dataset.progress = "shown";
+        }, 500);
+      }
     } else {
+      clearTimeout(renderTimer);
       progressWrap.classList.remove("wb-visible");
+      delete root.dataset.progress;
       const view = model.get("audio");
       const ready = view && view.byteLength > 0;
       root.dataset.audio = ready ? "ready" : "none";
@@ -191,6 +200,7 @@ function render({ model, el: host }) {
     bar.style.width = `${p}%`;
     progressWrap.setAttribute("aria-valuenow", String(p));
     status.textContent = model.get("status");
+    wasRendering = rendering;
   }
 
   function onAudio() {

@@ -72,6 +72,13 @@ def event_beat(event: dict):
     return None
 
 
+def is_notebook_listener(plugin: dict) -> bool:
+    """True for the event listener of another notebook page attached to the service (server's
+    ``AttachedHandle.on_event`` connects as ``notebook-<pid>``): listed, but not a DAW plugin."""
+    pid = str(plugin.get("plugin_id") or plugin.get("id") or "")
+    return plugin.get("kind") in ("sync", "notebook") or pid.startswith("notebook-")
+
+
 def _age(ts) -> str:
     if isinstance(ts, str):
         try:
@@ -93,7 +100,14 @@ class SyncPanel(w.VBox):
     """``SyncPanel(start=False)``; ``panel.start()``; ``panel.publish(arrangement)``.
 
     ``roll``: a PianoRoll whose DAW playhead follows the transport position.
+
+    While sync is on, the plugin table is also refreshed every ``POLL_SECONDS`` (a plugin that
+    connects or only heartbeats publishes no event); a service that stops answering (e.g. the
+    Voilà visitor whose kernel ran it has left) is reported and Start is offered again.
     """
+
+    POLL_SECONDS = 2.0
+    LOST_AFTER = 3          # failed polls in a row
 
     def __init__(self, start: bool = False, roll=None, service_kwargs: dict | None = None):
         self.handle = None
@@ -106,15 +120,20 @@ class SyncPanel(w.VBox):
         self._lock = threading.Lock()
         self._refresh_timer = None
         self._last_refresh = 0.0
+        self._poll_stop: threading.Event | None = None
+        self._failures = 0
 
         self.start_button = w.Button(description="Start sync service", icon="plug",
                                      tooltip="Start (or attach to) the service the DAW plugin "
-                                             "connects to")
+                                             "connects to", layout=w.Layout(width="180px"))
+        self.start_button.add_class("wb-sync-start")
         self.stop_button = w.Button(description="Stop", disabled=True,
                                     tooltip="Stop the service started by this page")
         self.enabled = w.Checkbox(value=False, indent=False,
                                   description="send every Generate to the DAW")
+        self.enabled.add_class("wb-sync-enabled")
         self.follow = w.Checkbox(value=False, indent=False, description="playhead follows DAW")
+        self.follow.add_class("wb-sync-follow")
         self.info = w.HTML("<i>Sync is off: start the service to send the band to your DAW.</i>")
         self.info.add_class("wb-sync-info")
         self.plugins_html = w.HTML("")
@@ -171,19 +190,56 @@ class SyncPanel(w.VBox):
             f"WebSocket <code>{html.escape(getattr(handle, 'ws_url', ''))}</code> · token "
             f"<code class='wb-token'>{html.escape(token)}</code> · files in "
             f"<code>{html.escape(str(getattr(handle, 'folder', '')))}</code></div>")
+        self._failures = 0
         self.refresh()
+        self._start_polling(handle)
         return handle
 
     @safe
     def stop(self):
         handle, self.handle = self.handle, None
+        if self._poll_stop is not None:
+            self._poll_stop.set()
         if handle is not None:
             handle.stop()
+        self._show_off("<i>Sync is off.</i>")
+
+    def _show_off(self, info: str) -> None:
         self.enabled.value = False
         self.start_button.disabled = False
         self.stop_button.disabled = True
-        self.info.value = "<i>Sync is off.</i>"
+        self.info.value = info
         self.plugins_html.value = ""
+
+    def _start_polling(self, handle) -> None:
+        if self._poll_stop is not None:
+            self._poll_stop.set()
+        stop = self._poll_stop = threading.Event()
+
+        def loop():
+            while not stop.wait(self.POLL_SECONDS):
+                if self.handle is not handle:
+                    return
+                self.refresh()
+                if self._failures >= self.LOST_AFTER:
+                    self._lost(handle)
+                    return
+
+        threading.Thread(target=loop, daemon=True, name="workbench-sync-poll").start()
+
+    def _lost(self, handle) -> None:
+        """The service stopped answering: say so, detach, offer Start again."""
+        if self.handle is not handle:
+            return
+        self.handle = None
+        try:
+            handle.stop()
+        except Exception:
+            log.debug("stopping a lost service handle failed", exc_info=True)
+        log.warning("sync service at %s stopped answering", handle.url)
+        self._show_off("<i>Sync is off.</i>")
+        self.report_error(f"The sync service at {handle.url} stopped answering: press “Start "
+                          f"sync service” to start it again.")
 
     def publish(self, arrangement) -> list[dict]:
         """Send the arrangement's files to the plugins (when sync is on). Returns the records."""
@@ -196,7 +252,7 @@ class SyncPanel(w.VBox):
             self.report_error(f"Could not send the files to the DAW: {exc}")
             return []
         self.last_published = list(records or [])
-        n_plugins = len(self._plugins())
+        n_plugins = len([p for p in self._plugins() if not is_notebook_listener(p)])
         self.message.value = (f"<span class='wb-ok' style='color:#15803d'>Sent "
                               f"{len(self.last_published)} files to {n_plugins} plugin"
                               f"{'s' if n_plugins != 1 else ''}.</span>")
@@ -257,10 +313,13 @@ class SyncPanel(w.VBox):
         if self.handle is None:
             return []
         try:
-            return list(self.handle.plugins())
+            plugins = list(self.handle.plugins())
         except Exception:
+            self._failures += 1
             log.debug("plugins() failed", exc_info=True)
             return []
+        self._failures = 0
+        return plugins
 
     def refresh(self) -> None:
         """Redraw the plugin table and the event list."""
@@ -278,6 +337,8 @@ class SyncPanel(w.VBox):
                     found = event_beat(p["status"])
                 beat = f"{found[0]:.2f}{' ▶' if found[1] else ''}" if found else "–"
                 state = "connected" if p.get("connected", True) else "disconnected"
+                if is_notebook_listener(p):
+                    state += " (another notebook page, not a DAW)"
                 seen = p.get("last_heartbeat") or p.get("last_seen")
                 rows.append(f"<tr data-plugin='{html.escape(pid)}'><td>{html.escape(pid)}</td>"
                             f"<td>{state}</td><td>{_age(seen)}</td><td>{beat}</td></tr>")
@@ -289,8 +350,9 @@ class SyncPanel(w.VBox):
                 table = ("<table class='wb-plugins'><tr><th>plugin</th><th></th>"
                          "<th>last heartbeat</th><th>DAW position (beat)</th></tr>" + "".join(rows) + "</table>") if rows \
                     else "<i>No plugin connected yet.</i>"
-                self.plugins_html.value = (f"<div data-plugins='{len(plugins)}'><b>Plugins: "
-                                           f"{len(plugins)}</b>{daw}{table}</div>")
+                n_daw = len([p for p in plugins if not is_notebook_listener(p)])
+                self.plugins_html.value = (f"<div data-plugins='{n_daw}'><b>DAW plugins: "
+                                           f"{n_daw}</b>{daw}{table}</div>")
             items = "".join(f"<li><code>{html.escape(_summary(e))}</code></li>"
                             for e in reversed(events))
             self.events_html.value = (f"<b>Latest events</b><ul class='wb-events'>{items}</ul>"
