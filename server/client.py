@@ -65,6 +65,7 @@ class PluginClient:
         reconnect: bool = True,
         on_event: Callable[[dict], None] | None = None,
         echo: bool = False,
+        role: str = "plugin",  # "notebook": a notebook's listener, told when plugins come and go
     ):
         parts = urlsplit(url if "://" in url else "ws://" + url)
         scheme = {"http": "ws", "https": "wss"}.get(parts.scheme, parts.scheme)
@@ -73,6 +74,7 @@ class PluginClient:
                                      ""))
         self.plugin_id = plugin_id
         self.kind = kind
+        self.role = role
         self.mirror = Path(mirror) if mirror else None
         self.token = token
         self.last_seq = since  # None: fresh start, no replay
@@ -100,6 +102,8 @@ class PluginClient:
             path = f"/ws/sync?plugin_id={quote(self.plugin_id)}"
         else:
             path = f"/ws/{quote(self.plugin_id, safe='')}"
+        if self.role != "plugin":
+            path += ("&" if "?" in path else "?") + f"role={quote(self.role)}"
         if self.last_seq is not None:
             path += ("&" if "?" in path else "?") + f"since={self.last_seq}"
             if self.instance:  # a restarted service (new instance) replays everything

@@ -125,12 +125,14 @@ class Connection:
         close: Callable[[int, str], None],
         remote: str = "",
         alive: Callable[[], bool] | None = None,
+        role: str = "plugin",
     ):
         self.id = next(hub._ids)
         self.alive = alive or (lambda: True)
         self.hub = hub
         self.plugin_id = plugin_id
-        self.kind = kind
+        self.kind = kind  # the endpoint: "plugin" (/ws/{id}) or "sync" (/ws/sync)
+        self.role = role  # who it is: "plugin" (a DAW) or "notebook" (a notebook's listener)
         self.remote = remote
         self._write = write
         self._close = close
@@ -210,6 +212,7 @@ class Connection:
             "connection": self.id,
             "plugin_id": self.plugin_id,
             "kind": self.kind,
+            "role": self.role,
             "remote": self.remote,
             "connected_at": now_iso(self.connected_at),
             "last_seen": now_iso(self.last_seen),
@@ -312,7 +315,9 @@ class Hub:
         p = self.plugins.setdefault(conn.plugin_id, self._new_plugin(conn.plugin_id, "websocket"))
         p["connections"] = p.get("connections", 0) + 1
         p["last_seen"] = time.time()
+        p["role"] = conn.role
         conn.start()
+        self._presence("plugin_connected", conn, p)
 
     def remove(self, conn: Connection):
         if self.connections.pop(conn.id, None) is None:
@@ -323,6 +328,25 @@ class Hub:
         if p is not None:
             p["connections"] = max(0, p.get("connections", 0) - 1)
             p["last_seen"] = time.time()
+            self._presence("plugin_disconnected", conn, p)
+
+    def _presence(self, type: str, conn: Connection, plugin: dict):
+        """Tell the notebooks (connections with role "notebook", and this process's listeners)
+        that a plugin came or went, so their sync panels update at once. Not an event (no seq,
+        not replayed) and not sent to DAW plugins: with 1,000 plugins connecting, telling each
+        about all the others would cost a million messages for nothing."""
+        msg = {"type": type, "time": round(time.time(), 6), "plugin_id": conn.plugin_id,
+               "role": conn.role, "connections": plugin.get("connections", 0)}
+        frame = None
+        for other in self.connections.values():
+            if other.role == "notebook" and other is not conn:
+                frame = frame or ws_frame(dumps(msg).encode())
+                other.offer(frame)
+        for cb in list(self.listeners):
+            try:
+                cb(msg)
+            except Exception:
+                log.exception("event listener failed")
 
     def reap(self):
         """Forget connections whose closing handshake has begun (e.g. a ping timed out): no
@@ -345,6 +369,7 @@ class Hub:
             "last_seen": now,
             "via": via,
             "connections": 0,
+            "role": "plugin",
             "info": {},
             "status": {},
         }
@@ -381,6 +406,7 @@ class Hub:
             "connections": p["connections"],
             "alive": alive,
             "via": p["via"],
+            "role": p.get("role", "plugin"),
             "registered_at": now_iso(p["registered_at"]),
             "last_seen": now_iso(p["last_seen"]),
             "info": p["info"],

@@ -259,7 +259,8 @@ class AttachedHandle:
             from .client import PluginClient
 
             self._listener = PluginClient(self.ws_url, plugin_id=f"notebook-{os.getpid()}",
-                                          token=self.token, kind="sync", register=False)
+                                          token=self.token, kind="sync", register=False,
+                                          role="notebook")
             self._listener.start_thread()
         self._listener.listeners.append(callback)
         return callback

@@ -92,8 +92,12 @@ class PluginSocket(WebSocketHandler):
             since > hub.seq or (instance not in (None, "") and instance != self.service.instance))
         if reset:
             since = 0
+        role = self.get_query_argument("role", "plugin")
+        if role not in ("plugin", "notebook"):
+            self.close(1008, "role must be plugin or notebook")
+            return
         conn = Connection(hub, pid, self.kind, self._write_frame, self.close,
-                          remote=self.request.remote_ip or "", alive=self._alive)
+                          remote=self.request.remote_ip or "", alive=self._alive, role=role)
         self.conn = conn
         s = self.service.settings
         hello = {

@@ -372,3 +372,40 @@ def test_dead_plugin_is_dropped_by_ping_timeout(make_service):
         assert zombie["connected"] is False
     finally:
         s.close()
+
+
+def test_notebooks_are_told_when_plugins_come_and_go(service):
+    """A notebook's listener (role=notebook) hears plugin_connected / plugin_disconnected; the
+    DAW plugins don't (also the JUCE default endpoint /ws/sync is a plugin, not a notebook)."""
+    async def presence(ws, timeout=5):
+        while True:  # skipping the transport snapshot a (re)connecting client gets
+            msg = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+            if msg["type"] != "transport_sync":
+                return msg
+
+    async def main():
+        base = service.ws_url
+        async with websockets.connect(base + "/ws/sync?plugin_id=nb-1&role=notebook") as nb:
+            assert json.loads(await nb.recv())["type"] == "connection_confirmed"
+            async with websockets.connect(base + "/ws/sync?plugin_id=juce-1") as daw:
+                assert json.loads(await daw.recv())["type"] == "connection_confirmed"
+                came = await presence(nb)
+                assert came["type"] == "plugin_connected" and "seq" not in came
+                assert (came["plugin_id"], came["role"], came["connections"]) == ("juce-1", "plugin", 1)
+                status = {p["plugin_id"]: p for p in
+                          http(service.url, "GET", "/api/plugin/status").json["plugins"]}
+                assert status["juce-1"]["role"] == "plugin" and status["nb-1"]["role"] == "notebook"
+            went = await presence(nb)
+            assert went["type"] == "plugin_disconnected" and went["plugin_id"] == "juce-1"
+            assert went["connections"] == 0
+        async with websockets.connect(base + "/ws/daw-2") as daw:
+            await daw.recv()
+            async with websockets.connect(base + "/ws/juce-3"):
+                with pytest.raises(asyncio.TimeoutError):   # nothing for a DAW plugin
+                    await presence(daw, 0.3)
+        async with websockets.connect(base + "/ws/sync?plugin_id=x&role=boss") as bad:
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await bad.recv()
+            assert closed.value.rcvd.code == 1008 and "role" in closed.value.rcvd.reason
+
+    run(main())

@@ -175,8 +175,9 @@ def test_service_port_under_tests_is_free(monkeypatch):
 def test_notebook_listeners_are_not_counted_as_daw_plugins():
     from workbench.ui.sync import is_notebook_listener
 
-    assert is_notebook_listener({"plugin_id": "notebook-1234"})
-    assert is_notebook_listener({"plugin_id": "x", "kind": "sync"})
+    assert is_notebook_listener({"plugin_id": "notebook-1234", "role": "notebook"})
+    # the JUCE plugin's default endpoint is /ws/sync: the endpoint says nothing about who it is
+    assert not is_notebook_listener({"plugin_id": "daw1", "kind": "sync", "role": "plugin"})
     assert not is_notebook_listener({"plugin_id": "daw1"})
 
 

@@ -74,9 +74,10 @@ def event_beat(event: dict):
 
 def is_notebook_listener(plugin: dict) -> bool:
     """True for the event listener of another notebook page attached to the service (server's
-    ``AttachedHandle.on_event`` connects as ``notebook-<pid>``): listed, but not a DAW plugin."""
-    pid = str(plugin.get("plugin_id") or plugin.get("id") or "")
-    return plugin.get("kind") in ("sync", "notebook") or pid.startswith("notebook-")
+    ``AttachedHandle.on_event`` connects with ``role=notebook``): listed, but not a DAW plugin.
+    Not the endpoint: DAW plugins connect to ``/ws/sync`` too."""
+    return plugin.get("role") == "notebook"
+
 
 
 def _age(ts) -> str:
