@@ -19,13 +19,19 @@ system-deps:
 	bash scripts/system-deps.sh
 
 # The Voilà app for non-coders, on http://127.0.0.1:$(PORT)/
+# The app's kernel runs in notebooks/; the MIDI files go to the project's folder unless
+# ORCHESTRATOR_FOLDER says otherwise.
+FOLDER ?= $(or $(ORCHESTRATOR_FOLDER),$(CURDIR)/generated_accompaniments)
+
 app: setup
 	@echo "AI Band Workbench: open http://127.0.0.1:$(PORT)/ in your browser (Ctrl-C stops it)"
-	$(BIN)/voila notebooks/app.ipynb --no-browser --port=$(PORT) --Voila.ip=127.0.0.1
+	@echo "MIDI files go to $(FOLDER)"
+	ORCHESTRATOR_FOLDER="$(FOLDER)" $(BIN)/voila notebooks/app.ipynb --no-browser \
+		--port=$(PORT) --Voila.ip=127.0.0.1
 
 # JupyterLab on the notebooks.
 lab: setup
-	$(BIN)/jupyter lab notebooks/
+	ORCHESTRATOR_FOLDER="$(FOLDER)" $(BIN)/jupyter lab notebooks/
 
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
