@@ -1,7 +1,9 @@
 """Engine speed: ``generate`` (32 bars x 5 tracks) per style, writing the six files, and
 ``import workbench`` in a fresh interpreter. Prints medians; targets 5 ms, 5 ms, 300 ms.
 
-    .venv/bin/python benchmarks/bench_engine.py [--runs 200]
+    .venv/bin/python benchmarks/bench_engine.py [--runs 200] [--folder DIR]
+
+The write figure depends on the file system: ``--folder`` picks where the files go.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def import_ms(code: str, runs: int) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--folder", default=None,
+                    help="where to write (a temporary folder in it; default: the system's temp)")
     args = ap.parse_args()
 
     import workbench
@@ -75,10 +79,11 @@ def main() -> None:
     notes = sum(len(t.notes) for t in arr.tracks.values())
     stamps = (f"20260101{h:02d}{m:02d}{x:02d}" for h in range(24) for m in range(60)
               for x in range(60))
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
         # a new timestamp each take, as in use (the same second would step past earlier takes)
         ms = median_ms(lambda: arr.write(tmp, timestamp=next(stamps)), args.runs)
-    print(f"write: 6 files ({notes} notes, atomic + fsync) median {ms:.2f} ms (target <= 5 ms)")
+    print(f"write: 6 files ({notes} notes, atomic + fsync) median {ms:.2f} ms (target <= 5 ms) "
+          f"in {Path(tmp).parent}")
     ms = median_ms(lambda: arr.to_midi_bytes(), args.runs)
     print(f"to_midi_bytes (band, in memory) median {ms:.2f} ms")
 
