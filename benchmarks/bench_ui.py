@@ -45,6 +45,8 @@ def _median_ms(fn, repeat):
     return statistics.median(times), max(times)
 
 
+# Time from a click in the page to the piano roll redrawn with the new band (kernel round trip,
+# generation, widget state, comm message, canvas draw), measured in the page itself.
 CLICK_TO_REDRAW_JS = """(n) => new Promise((resolve) => {
   const roll = document.querySelector('.wb-roll');
   const t0 = performance.now();
@@ -52,8 +54,20 @@ CLICK_TO_REDRAW_JS = """(n) => new Promise((resolve) => {
     if (Number(roll.dataset.draws) > n) { obs.disconnect(); resolve(performance.now() - t0); }
   });
   obs.observe(roll, {attributes: true, attributeFilter: ['data-draws']});
-  document.querySelector('button.wb-variation').click();
+  document.querySelector('.wb-variation button, button.wb-variation').click();
 })"""
+
+
+def click_to_redraw_ms(page, samples: int, timeout: float = 60_000) -> list[float]:
+    """``samples`` clicks on "New variation" in the open app, each timed until the roll is
+    redrawn. Waits for the previous band's audio first: time the band, not a concurrent render.
+    (Also used by tests/browser/test_app.py.)"""
+    times = []
+    for _ in range(samples):
+        page.wait_for_selector(".wb-player[data-audio='ready']", timeout=timeout)
+        draws = int(page.locator(".wb-roll").first.get_attribute("data-draws"))
+        times.append(page.evaluate(CLICK_TO_REDRAW_JS, draws))
+    return times
 
 
 def _free_port() -> int:
@@ -96,12 +110,7 @@ def browser_click_to_redraw(clicks: int) -> list[float]:
             page.locator(".wb-progression textarea").fill(PROGRESSION_32)
             page.wait_for_selector(".wb-roll[data-bars='32']", timeout=60_000)
             page.get_by_role("tab", name="Feel & variation").click()
-            times = []
-            for _ in range(clicks):
-                # audio of the previous band done: time the band, not a concurrent render
-                page.wait_for_selector(".wb-player[data-audio='ready']", timeout=60_000)
-                draws = int(page.locator(".wb-roll").first.get_attribute("data-draws"))
-                times.append(page.evaluate(CLICK_TO_REDRAW_JS, draws))
+            times = click_to_redraw_ms(page, clicks)
             browser.close()
         return times
     finally:
