@@ -144,7 +144,15 @@ def _split_bars(source) -> list[str]:
     else:
         text = str(source)
         if "|" in text:
-            bars = [b for b in text.split("|") if b.strip()]
+            parts = text.split("|")
+            # Blank pieces are not bars where they are layout: before the first bar line, after
+            # the last, a double bar line "||", or a line break between "|" and "|". A blank
+            # between two bar lines on one line ("| C | | G |") is an empty bar, kept so that
+            # it is reported (dropping it would silently shorten the song).
+            if not text.replace("|", "").strip():
+                return []
+            bars = [b for i, b in enumerate(parts)
+                    if b.strip() or (0 < i < len(parts) - 1 and b and "\n" not in b)]
         else:
             bars = [t for t in re.split(r"[\s,]+", text) if t]
     return [" ".join(b.split()) for b in bars]

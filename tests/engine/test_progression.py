@@ -26,6 +26,12 @@ def test_beats_count_in_the_meters_unit():
     assert timeline(p) == [("D", 0, 0.0, 1.5), ("A", 0, 1.5, 1.5)]
 
 
+@pytest.mark.parametrize("text", ["| C || G |", "| C |\n| G |", "| C | \r\n | G |", " |C|G| ",
+                                  "C |  G"])
+def test_bar_line_layout_is_not_a_bar(text):
+    assert [e.chord.symbol for e in parse_progression(text).events] == ["C", "G"]
+
+
 def test_repeat_no_chord_and_free_line_breaks():
     p = parse_progression("| Em | % |\n| N.C. | B7 |")
     assert [e.chord.symbol for e in p.events] == ["Em", "Em", "N.C.", "B7"]
@@ -57,6 +63,8 @@ def test_meters(meter, beats):
     ("| C | Am | G:3 |", 3, "bar 3: beats add up to 3 but a 4/4 bar has 4 ('G:3')"),
     ("| C :2 G |", 1, "bar 1: the length ':2' has no chord before it"),
     (["C", "", "F"], 2, "bar 2: empty bar"),
+    ("| C | | G |", 2, "bar 2: empty bar"),       # not silently dropped: the song stays 3 bars
+    ("| C Am |  |\n| F |", 2, "bar 2: empty bar"),
 ])
 def test_errors_name_the_bar_and_the_value(text, bar, message):
     with pytest.raises(ProgressionError) as info:
