@@ -97,6 +97,36 @@ def test_panel_shows_a_plugin_that_sends_no_events(service, tmp_path):
         panel._poll_stop.set()
 
 
+def test_panel_hears_plugins_come_and_go_without_polling(service):
+    """The service's plugin_connected / plugin_disconnected update the panel at once."""
+    from server.client import PluginClient
+
+    panel = SyncPanel()
+    panel.POLL_SECONDS = 3600  # polling out of the picture
+    panel.start()
+    came, went = threading.Event(), threading.Event()
+
+    def watch(change):
+        row = change["new"].partition("data-plugin='brief-daw'")[2].partition("</tr>")[0]
+        if "<td>connected</td>" in row:
+            came.set()
+        if came.is_set() and "<td>disconnected</td>" in row:
+            went.set()
+
+    panel.plugins_html.observe(watch, "value")
+    client = PluginClient(service.ws_url, "brief-daw", token=service.token,
+                          register=False).start_thread()
+    try:
+        client.submit(client.wait_for(lambda m: m.get("type") == "connection_confirmed"))
+        assert came.wait(5)
+        assert any(e.get("type") == "plugin_connected" for e in panel.events)
+    finally:
+        client.stop_thread()
+    assert went.wait(5)
+    assert "data-plugins='0'" in panel.plugins_html.value   # gone: no longer counted
+    panel._poll_stop.set()
+
+
 class _Vanishing:
     """The real service's handle, until ``gone`` is set: then it answers nothing, like the
     service of a Voilà visitor who has left (stop() detaches, it never stops the real one)."""

@@ -351,9 +351,12 @@ class SyncPanel(w.VBox):
                 table = ("<table class='wb-plugins'><tr><th>plugin</th><th></th>"
                          "<th>last heartbeat</th><th>DAW position (beat)</th></tr>" + "".join(rows) + "</table>") if rows \
                     else "<i>No plugin connected yet.</i>"
-                n_daw = len([p for p in plugins if not is_notebook_listener(p)])
-                self.plugins_html.value = (f"<div data-plugins='{n_daw}'><b>DAW plugins: "
-                                           f"{n_daw}</b>{daw}{table}</div>")
+                # connected now: a plugin that left stays listed (its last position) but
+                # does not count
+                n_daw = len([p for p in plugins if not is_notebook_listener(p)
+                             and p.get("connected", True)])
+                self.plugins_html.value = (f"<div data-plugins='{n_daw}'><b>DAW plugins "
+                                           f"connected: {n_daw}</b>{daw}{table}</div>")
             items = "".join(f"<li><code>{html.escape(_summary(e))}</code></li>"
                             for e in reversed(events))
             self.events_html.value = (f"<b>Latest events</b><ul class='wb-events'>{items}</ul>"
