@@ -130,17 +130,21 @@ def test_wrong_chord_is_named_inline(page, voila_app):
     assert page.locator(ROLL).count() == 1
 
 
-def test_long_song_progress_and_redraw_speed(page, voila_app):
+def test_long_song_redraw_and_audio_progress(page, voila_app, artifacts):
     page.goto(voila_app["url"], timeout=TIMEOUT)
     page.wait_for_selector(ROLL, timeout=TIMEOUT)
     page.wait_for_selector(".wb-player[data-audio='ready']", timeout=TIMEOUT)
 
-    # 32 bars: a control change is generated and redrawn within the 150 ms budget
+    # 32 bars: each "New variation" click is generated and redrawn. How fast is the
+    # benchmark's business (benchmarks/bench_ui.py --browser, budget 150 ms), not a test's:
+    # the times are kept with the artifacts.
     page.locator(".wb-progression textarea").fill(PROGRESSION_32)
     page.wait_for_selector(".wb-roll[data-bars='32']", timeout=TIMEOUT)
     page.get_by_role("tab", name="Feel & variation").click()
-    times = sorted(click_to_redraw_ms(page, 7))
-    assert times[len(times) // 2] <= 150, f"click -> redraw took {times} ms"
+    seed = page.locator(".wb-seed input").input_value()
+    times = click_to_redraw_ms(page, 3)
+    assert len(times) == 3 and page.locator(".wb-seed input").input_value() != seed
+    (artifacts / "click_to_redraw_ms.txt").write_text(" ".join(f"{t:.1f}" for t in times))
 
     # a long song: the audio render takes seconds, so the page shows its progress
     page.locator(".wb-presets select").select_option("12-bar blues (C)")
