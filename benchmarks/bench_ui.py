@@ -15,24 +15,19 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium")
-
-PROGRESSION_32 = (
-    "| C | Am | F | G | Dm7 | G7 | Cmaj7 | C7 |\n"
-    "| F | Fm | Em7 | A7 | Dm7 | G7 | C | G7 |\n"
-    "| C | Am | F | G | Dm7 | G7 | Cmaj7 | C7 |\n"
-    "| F | Fm | Em7 | A7 | Dm7 | G7 | C | C |"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from app_in_browser import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    PROGRESSION_32,
+    click_to_redraw_ms,
+    voila_app,
 )
 
 
@@ -45,80 +40,22 @@ def _median_ms(fn, repeat):
     return statistics.median(times), max(times)
 
 
-# Time from a click in the page to the piano roll redrawn with the new band (kernel round trip,
-# generation, widget state, comm message, canvas draw), measured in the page itself.
-CLICK_TO_REDRAW_JS = """(n) => new Promise((resolve) => {
-  const roll = document.querySelector('.wb-roll');
-  const t0 = performance.now();
-  const obs = new MutationObserver(() => {
-    if (Number(roll.dataset.draws) > n) { obs.disconnect(); resolve(performance.now() - t0); }
-  });
-  obs.observe(roll, {attributes: true, attributeFilter: ['data-draws']});
-  document.querySelector('.wb-variation button, button.wb-variation').click();
-})"""
-
-
-def click_to_redraw_ms(page, samples: int, timeout: float = 60_000) -> list[float]:
-    """``samples`` clicks on "New variation" in the open app, each timed until the roll is
-    redrawn. Waits for the previous band's audio first: time the band, not a concurrent render.
-    (Also used by tests/browser/test_app.py.)"""
-    times = []
-    for _ in range(samples):
-        page.wait_for_selector(".wb-player[data-audio='ready']", timeout=timeout)
-        draws = int(page.locator(".wb-roll").first.get_attribute("data-draws"))
-        times.append(page.evaluate(CLICK_TO_REDRAW_JS, draws))
-    return times
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def browser_click_to_redraw(clicks: int) -> list[float]:
     """Milliseconds from a click on "New variation" to the redrawn roll, in the Voilà app."""
     from playwright.sync_api import sync_playwright
 
-    port, service_port = _free_port(), _free_port()
-    env = dict(os.environ, ORCHESTRATOR_PORT=str(service_port),
-               ORCHESTRATOR_FOLDER=tempfile.mkdtemp(prefix="bench-ui-"))
-    voila = str(Path(sys.executable).parent / "voila")
-    proc = subprocess.Popen([voila, str(ROOT / "notebooks" / "app.ipynb"), "--no-browser",
-                             f"--port={port}", "--Voila.ip=127.0.0.1"],
-                            cwd=str(ROOT / "notebooks"), env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "api", timeout=2).close()
-                break
-            except urllib.error.HTTPError:
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError("voila did not start") from None
-                time.sleep(0.1)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                        args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1280, "height": 1000})
-            page.goto(url, timeout=90_000)
-            page.wait_for_selector(".wb-roll[data-ready='1']", timeout=90_000)
-            page.locator(".wb-progression textarea").fill(PROGRESSION_32)
-            page.wait_for_selector(".wb-roll[data-bars='32']", timeout=60_000)
-            page.get_by_role("tab", name="Feel & variation").click()
-            times = click_to_redraw_ms(page, clicks)
-            browser.close()
-        return times
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    folder = Path(tempfile.mkdtemp(prefix="bench-ui-"))
+    with voila_app(folder, folder / "voila.log") as app, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(app["url"], timeout=90_000)
+        page.wait_for_selector(".wb-roll[data-ready='1']", timeout=90_000)
+        page.locator(".wb-progression textarea").fill(PROGRESSION_32)
+        page.wait_for_selector(".wb-roll[data-bars='32']", timeout=60_000)
+        page.get_by_role("tab", name="Feel & variation").click()
+        times = click_to_redraw_ms(page, clicks)
+        browser.close()
+    return times
 
 
 def main(argv=None):

@@ -8,30 +8,20 @@ free port so the app's kernel starts the sync service there. Screenshots go to
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+# one app runner for the tests and the UI benchmark (benchmarks/app_in_browser.py)
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from app_in_browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from app_in_browser import voila_app as run_voila  # noqa: E402
 
 
 def pytest_collection_modifyitems(items):
@@ -46,53 +36,16 @@ def artifacts() -> Path:
     return ARTIFACTS
 
 
-def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    delay = 0.05
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"voila exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(url + "api", timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return                      # it answers: good enough
-        except OSError:
-            time.sleep(delay)           # polling a port that is not listening yet
-            delay = min(delay * 1.5, 0.5)
-    raise RuntimeError(f"voila did not answer on {url}:\n{log.read_text()[-3000:]}")
-
-
 # Module scope: Playwright's sync API holds an event loop on the main thread while it runs,
 # so it must be gone before the asyncio-based service tests that follow.
 @pytest.fixture(scope="module")
 def voila_app(artifacts, tmp_path_factory):
     """The Voilà app running on a free port: dict(url, service_port, folder, log)."""
-    if shutil.which("voila", path=str(Path(sys.executable).parent)) is None:
+    if not (Path(sys.executable).parent / "voila").exists():
         pytest.skip("voila is not installed in this environment")
-    port, service_port = free_port(), free_port()
-    folder = tmp_path_factory.mktemp("generated")
-    log = artifacts / "voila.log"
-    env = dict(os.environ, ORCHESTRATOR_PORT=str(service_port),
-               ORCHESTRATOR_FOLDER=str(folder), WORKBENCH_UI_LOG=str(artifacts / "ui.log"))
-    env.pop("PYTEST_CURRENT_TEST", None)
-    voila = str(Path(sys.executable).parent / "voila")
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [voila, str(ROOT / "notebooks" / "app.ipynb"), "--no-browser", f"--port={port}",
-             "--Voila.ip=127.0.0.1", "--Voila.root_dir=" + str(ROOT / "notebooks")],
-            cwd=str(ROOT / "notebooks"), env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        _wait_http(url, proc, log)
-        yield {"url": url, "service_port": service_port, "folder": folder, "log": log}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    with run_voila(tmp_path_factory.mktemp("generated"), artifacts / "voila.log",
+                   WORKBENCH_UI_LOG=str(artifacts / "ui.log")) as app:
+        yield app
 
 
 @pytest.fixture(scope="module")

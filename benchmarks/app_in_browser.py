@@ -1,0 +1,107 @@
+"""The Voilà app served on a free port, and Chromium timings in it: one piece shared by
+``bench_ui.py --browser`` and ``tests/browser`` so that the figure and the test measure the same.
+
+No browser download: Playwright launches Debian's ``/usr/bin/chromium`` (``WORKBENCH_CHROMIUM``
+to override).
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("WORKBENCH_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+PROGRESSION_32 = (
+    "| C | Am | F | G | Dm7 | G7 | Cmaj7 | C7 |\n"
+    "| F | Fm | Em7 | A7 | Dm7 | G7 | C | G7 |\n"
+    "| C | Am | F | G | Dm7 | G7 | Cmaj7 | C7 |\n"
+    "| F | Fm | Em7 | A7 | Dm7 | G7 | C | C |"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    delay = 0.05
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"voila exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url + "api", timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return                      # it answers: good enough
+        except OSError:
+            time.sleep(delay)           # polling a port that is not listening yet
+            delay = min(delay * 1.5, 0.5)
+    raise RuntimeError(f"voila did not answer on {url}:\n{log.read_text()[-3000:]}")
+
+
+@contextmanager
+def voila_app(folder: Path, log: Path, **env):
+    """``voila notebooks/app.ipynb`` on a free port, its kernel's sync service on another, MIDI
+    files into ``folder``; yields dict(url, service_port, folder, log)."""
+    voila = Path(sys.executable).parent / "voila"
+    if not voila.exists():
+        raise FileNotFoundError(f"voila is not installed in this environment ({voila})")
+    port, service_port = free_port(), free_port()
+    env = dict(os.environ, ORCHESTRATOR_PORT=str(service_port), ORCHESTRATOR_FOLDER=str(folder),
+               **env)
+    env.pop("PYTEST_CURRENT_TEST", None)
+    with open(log, "w") as out:
+        proc = subprocess.Popen(
+            [str(voila), str(ROOT / "notebooks" / "app.ipynb"), "--no-browser", f"--port={port}",
+             "--Voila.ip=127.0.0.1", "--Voila.root_dir=" + str(ROOT / "notebooks")],
+            cwd=str(ROOT / "notebooks"), env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        _wait_http(url, proc, log)
+        yield {"url": url, "service_port": service_port, "folder": folder, "log": log}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+# Time from a click in the page to the piano roll redrawn with the new band (kernel round trip,
+# generation, widget state, comm message, canvas draw), measured in the page itself.
+CLICK_TO_REDRAW_JS = """(n) => new Promise((resolve) => {
+  const roll = document.querySelector('.wb-roll');
+  const t0 = performance.now();
+  const obs = new MutationObserver(() => {
+    if (Number(roll.dataset.draws) > n) { obs.disconnect(); resolve(performance.now() - t0); }
+  });
+  obs.observe(roll, {attributes: true, attributeFilter: ['data-draws']});
+  document.querySelector('.wb-variation button, button.wb-variation').click();
+})"""
+
+
+def click_to_redraw_ms(page, samples: int, timeout: float = 60_000) -> list[float]:
+    """``samples`` clicks on "New variation" in the open app, each timed until the roll is
+    redrawn. Waits for the previous band's audio first: time the band, not a concurrent render."""
+    times = []
+    for _ in range(samples):
+        page.wait_for_selector(".wb-player[data-audio='ready']", timeout=timeout)
+        draws = int(page.locator(".wb-roll").first.get_attribute("data-draws"))
+        times.append(page.evaluate(CLICK_TO_REDRAW_JS, draws))
+    return times
