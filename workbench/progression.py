@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, field
 
 from workbench.chords import Chord, ChordError, note_name, note_pc, parse_chord
+from workbench.errors import WorkbenchError
 from workbench.keys import Key, detect_key, parse_key
 
 __all__ = ["METERS", "ChordEvent", "Progression", "ProgressionError", "parse_progression", "parse_meter"]
@@ -38,12 +39,13 @@ METERS: dict[str, float] = {
 }
 
 
-class ProgressionError(ValueError):
+class ProgressionError(WorkbenchError):
     """A progression that cannot be read. ``bar`` (1-based) and ``symbol`` say where and what."""
 
     def __init__(self, message: str, bar: int | None = None, symbol: str | None = None,
-                 index: int | None = None):
-        super().__init__(f"bar {bar}: {message}" if bar is not None else message)
+                 index: int | None = None, field: str = "progression"):
+        super().__init__(f"bar {bar}: {message}" if bar is not None else message,
+                         field=field, value=symbol)
         self.bar = bar
         self.symbol = symbol
         self.index = index  # 1-based position of the chord within its bar
@@ -75,6 +77,12 @@ class Progression:
     key_detected: bool = False
     text: str = ""
     _bar_texts: list[str] = field(default_factory=list, repr=False)
+    # The form, one entry per bar in playing order (filled by ``Song.progression``, or by
+    # ``generate`` for ``repeat``): the section label of each bar ("A", "B", "Intro", "Chorus";
+    # "" where the chart has none) and the chorus it belongs to (0-based). Empty lists: one
+    # chorus without labels. The arranger reads these to shape the take over the form.
+    sections: list[str] = field(default_factory=list)
+    choruses: list[int] = field(default_factory=list)
 
     @property
     def chords(self) -> list[Chord]:
@@ -86,6 +94,14 @@ class Progression:
 
     def __len__(self) -> int:
         return self.bars
+
+    def section(self, bar: int) -> str:
+        """The section label of 0-based ``bar`` ("" when the progression has no labels)."""
+        return self.sections[bar] if bar < len(self.sections) else ""
+
+    def chorus(self, bar: int) -> int:
+        """The 0-based chorus that 0-based ``bar`` is in (0 without form)."""
+        return self.choruses[bar] if bar < len(self.choruses) else 0
 
     def to_text(self) -> str:
         """Bar notation that reads back to the same progression.
