@@ -56,8 +56,33 @@ def _parser() -> argparse.ArgumentParser:
                    help="how busy a track plays (repeatable)")
     g.add_argument("--timestamp", default=None, help="YYYYMMDDHHMMSS (default: now)")
     g.add_argument("--out", default="generated_accompaniments", help="output folder")
+    r = sub.add_parser("render", help="the same as generate, as loudness-normalised audio files "
+                       "(WAV/FLAC): the mix and, with --stems, one file per track")
+    for action in g._actions[1:]:                 # every generate option, then the audio ones
+        r._add_action(action)
+    r.add_argument("--format", default="wav", help="wav, flac or wav,flac (with --out FILE.wav "
+                   "or FILE.flac: from the extension)")
+    r.add_argument("--stems", action="store_true", help="one file per track besides the mix")
+    r.add_argument("--loudness", type=float, default=-14.0, help="LUFS of the mix (default -14)")
+    r.add_argument("--soundfont", default=None, help="GM soundfont (default: found)")
+    r.add_argument("--midi", action="store_true", help="also write the MIDI files, same names")
     sub.add_parser("styles", help="list the styles")
     return p
+
+
+def _render(args, arrangement) -> int:
+    """Audio files in the MIDI files' layout and names (see ``Arrangement.render``)."""
+    timestamp = args.timestamp
+    if args.midi:
+        midi_paths = arrangement.write(args.out, timestamp=timestamp)
+        timestamp = midi_paths[-1].name[:14]
+        for path in midi_paths:
+            print(path)
+    fmt = None if args.out.lower().endswith((".wav", ".flac")) else args.format
+    for path in arrangement.render(args.out, stems=args.stems, format=fmt, timestamp=timestamp,
+                                   soundfont=args.soundfont, loudness=args.loudness):
+        print(path)
+    return 0
 
 
 def _pairs(option, items, convert=str):
@@ -90,6 +115,8 @@ def _generate(args) -> int:
         instruments=_pairs("--program", args.program, _program) or None,
         levels=_pairs("--level", args.level, float) or None,
         density=_pairs("--density", args.density, float) or None)
+    if args.command == "render":
+        return _render(args, arrangement)
     for path in arrangement.write(args.out, timestamp=args.timestamp):
         print(path)
     return 0

@@ -116,7 +116,8 @@ class Workbench(w.VBox):
         sent = ""
         if publish:
             records = self.sync.publish(arrangement)
-            if records:
+            if records:   # audio downloads take the MIDI files' timestamp: the same names
+                self.player.timestamp = str(records[0].get("filename", ""))[:14] or None
                 sent = f" · sent {len(records)} files to the DAW"
         self.timings = {"generate_ms": (t1 - t0) * 1000, "state_ms": (t2 - t1) * 1000,
                         "total_ms": (time.perf_counter() - t0) * 1000}
