@@ -29,9 +29,11 @@ same samples: every render uses a fresh synthesizer (see below).
 from __future__ import annotations
 
 import datetime as _dt
+import heapq
 import io
 import logging
 import os
+import sys
 import threading
 import time
 import wave
@@ -250,43 +252,67 @@ def _writer():
     return _write_float
 
 
+def _timeline(arrangement, sample_rate: int, tracks: set[int] | None):
+    """MIDI events in time order, made lazily: (frame, kind 1=on 0=off, channel, pitch,
+    velocity), offs first at equal frames. Lazy, so the first block of a 500-bar song costs only
+    its own notes (each track's notes are sorted by start: merge them, hold the offs in a heap).
+    """
+    fpb = 60.0 / float(arrangement.tempo) * sample_rate          # frames per beat
+
+    def ons(track):
+        ch = int(track.channel)
+        for n in track.notes:
+            yield int(round(n.start * fpb)), ch, n
+
+    sources = [ons(t) for i, t in enumerate(arrangement.tracks.values())
+               if tracks is None or i in tracks]
+    offs: list[tuple[int, int, int]] = []
+    for frame, ch, n in heapq.merge(*sources, key=lambda item: item[0]):
+        while offs and offs[0][0] <= frame:
+            off, och, pitch = heapq.heappop(offs)
+            yield off, 0, och, pitch, 0
+        yield frame, 1, ch, int(n.pitch), max(1, min(127, int(n.velocity)))
+        end = max(int(round(max(n.end, n.start + 1e-3) * fpb)), frame + 1)
+        heapq.heappush(offs, (end, ch, int(n.pitch)))
+    while offs:
+        off, och, pitch = heapq.heappop(offs)
+        yield off, 0, och, pitch, 0
+
+
 def _stream_fluidsynth(arrangement, made, soundfont: Path, sample_rate: int, bounds, tracks):
     """Yield the song as float32 (n, 2) blocks ending at the frames in ``bounds``, played by
     ``made`` = (synth, soundfont id), which is deleted at the end."""
-    ev = _events(arrangement, tracks)
-    # (frame, kind 0=off 1=on, channel, pitch, velocity); offs first at equal times
-    timeline = sorted(
-        [(int(round(s * sample_rate)), 1, int(ch), int(p), int(v)) for s, _, p, v, ch, _ in ev]
-        + [(int(round(e * sample_rate)), 0, int(ch), int(p), 0) for _, e, p, _, ch, _ in ev])
     synth, sfid = made
     write = _writer()
+    events = _timeline(arrangement, sample_rate, tracks)
+    pending = next(events, None)
     try:
         for track in arrangement.tracks.values():
             synth.program_select(int(track.channel), sfid, 128 if track.is_drum else 0,
                                  int(track.program))
-        pos, i, n_events = 0, 0, len(timeline)
+        pos = 0
         for end in bounds:
             out = np.zeros((end - pos, 2), dtype=np.float32)
             start = pos
             while True:
-                to = timeline[i][0] if i < n_events else end
-                to = min(to, end)
+                to = min(pending[0] if pending is not None else end, end)
                 if to > pos:
                     view = out[pos - start:to - start]
                     write(synth.synth, to - pos, view.ctypes.data, 0, 2, view.ctypes.data, 1, 2)
                     pos = to
                 if pos >= end:
                     break
-                _, kind, ch, pitch, vel = timeline[i]
+                _, kind, ch, pitch, vel = pending
                 if kind:
-                    synth.noteon(ch, pitch, max(1, min(127, vel)))
+                    synth.noteon(ch, pitch, vel)
                 else:
                     synth.noteoff(ch, pitch)
-                i += 1
+                pending = next(events, None)
             yield out
     finally:
         synth.delete()
-        prepare(soundfont, sample_rate)     # the next render's synthesizer, made in advance
+        if not sys.is_finalizing():   # no new thread while the interpreter shuts down
+            prepare(soundfont, sample_rate)     # the next render's synthesizer, in advance
 
 
 # --------------------------------------------------------------------------------------------
@@ -380,13 +406,11 @@ def _drum(pitch: int, sr: int, rng: np.random.Generator) -> np.ndarray:
 
 def _stream_builtin(arrangement, sample_rate: int, bounds, tracks):
     """The built-in synthesiser, one block at a time: each note's sound is added to the blocks
-    it overlaps, so a block never waits for the whole song."""
+    it overlaps, and notes are made only when their block comes (lazily, like FluidSynth's)."""
     spb = 60.0 / float(arrangement.tempo)
     cache: dict[tuple, np.ndarray] = {}
-    placed = []                                    # (start frame, signal, amplitude, gains)
-    for t_index, track in enumerate(arrangement.tracks.values()):
-        if tracks is not None and t_index not in tracks:
-            continue
+
+    def notes(track):
         pan = _PAN.get(track.name, 0.5)
         gains = np.array([np.cos(pan * np.pi / 2), np.sin(pan * np.pi / 2)], dtype=np.float32)
         voice = None if track.is_drum else _voice_for(int(track.program), track.name)
@@ -406,15 +430,18 @@ def _stream_builtin(arrangement, sample_rate: int, bounds, tracks):
                     cache[key] = _tone(voice, int(note.pitch), (n_on // 64) * 64 or 1,
                                        sample_rate)
             amp = (note.velocity / 127.0) ** 1.5 * 0.5
-            placed.append((start, cache[key], amp, gains))
-    placed.sort(key=lambda item: item[0])
+            yield start, cache[key], amp, gains
+
+    placed = heapq.merge(*(notes(t) for i, t in enumerate(arrangement.tracks.values())
+                           if tracks is None or i in tracks), key=lambda item: item[0])
+    nxt = next(placed, None)
     active: list = []
-    pos, i = 0, 0
+    pos = 0
     for end in bounds:
         out = np.zeros((end - pos, 2), dtype=np.float32)
-        while i < len(placed) and placed[i][0] < end:
-            active.append(placed[i])
-            i += 1
+        while nxt is not None and nxt[0] < end:
+            active.append(nxt)
+            nxt = next(placed, None)
         keep = []
         for item in active:
             start, sig, amp, gains = item

@@ -104,6 +104,8 @@ class Workbench(w.VBox):
             self.report_error(mapping.friendly_error(exc))
             return None
         t1 = time.perf_counter()
+        if audio:   # first: the render streams from a worker thread while the roll is drawn
+            self.player.render(arrangement)
         state = roll_state(arrangement)
         self.roll.show(state)
         self.roll._arrangement = arrangement
@@ -111,8 +113,6 @@ class Workbench(w.VBox):
         self.arrangement = arrangement
         self.generations += 1
         self.downloads.value = download_links(arrangement)
-        if audio:
-            self.player.render(arrangement)
         sent = ""
         if publish:
             records = self.sync.publish(arrangement)

@@ -16,7 +16,8 @@
 // from a user gesture); blocks are decoded in an OfflineAudioContext, which needs none.
 // Root element markers: data-audio="none"|"rendering"|"playable"|"ready" (playable: Play
 // sounds now; ready: every block is here), data-playing="1"|"0", data-export="working"|"done"|
-// "error" with data-last-file.
+// "error" with data-last-file; data-version (the render shown) and data-bytes (compressed audio
+// received for it), for tests and the benchmark.
 
 function el(tag, cls, text) {
   const e = document.createElement(tag);
@@ -108,6 +109,8 @@ function render({ model, el: host }) {
   let decodedCount = 0;     // contiguous decoded blocks from index 0
   let received = new Set();
   let version = model.get("version");
+  root.dataset.version = String(version);
+  root.dataset.bytes = "0";
   const rate = () => (blocks[0] ? blocks[0].rate : model.get("sample_rate"));
   const songSeconds = () => (model.get("length_beats") * 60) / Math.max(1, model.get("tempo"));
   const totalSeconds = () => (model.get("loop") ? songSeconds() : model.get("duration"));
@@ -264,6 +267,7 @@ function render({ model, el: host }) {
   function onBlock(msg, buffers) {
     if (msg.version !== version || received.has(msg.index) || !buffers || !buffers.length) return;
     received.add(msg.index);
+    root.dataset.bytes = String(Number(root.dataset.bytes || 0) + buffers[0].byteLength);
     const entry = { start: msg.start, frames: msg.frames, rate: msg.sample_rate, buffer: null };
     blocks[msg.index] = entry;
     const v = version;
@@ -284,6 +288,8 @@ function render({ model, el: host }) {
     if (model.get("version") === version && blocks.length) return;
     stopPlayback();
     version = model.get("version");
+    root.dataset.version = String(version);
+    root.dataset.bytes = "0";
     blocks = [];
     received = new Set();
     decodedCount = 0;
