@@ -195,11 +195,11 @@ class Arrangement:
         if not file_mode and path.suffix.lower() in audio.OTHER_AUDIO_EXTENSIONS:
             audio.format_of(path)               # an error naming the formats written
         formats = [f.strip().lower() for f in (format or "wav").split(",") if f.strip()]
-        if file_mode and format is not None and formats != [audio.format_of(path)]:
-            raise audio.AudioError(f"format {format!r} does not match the file name {str(path)!r}")
         for f in formats:
-            if f not in ("wav", "flac"):
-                raise audio.AudioError(f"unknown audio file format {f!r}: choose wav or flac")
+            audio.check_format(f)
+        if file_mode and format is not None and formats != [audio.format_of(path)]:
+            raise audio.WorkbenchError(f"format {format!r} does not match the file name "
+                                       f"{str(path)!r}", field="format", value=format)
         names = [*self.tracks, "band"] if stems else ["band"]
         targets = {name: path if name == "band" else path.with_name(
             f"{path.stem}_{name}{path.suffix}") for name in names}

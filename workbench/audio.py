@@ -43,6 +43,8 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.errors import WorkbenchError
+
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 22050          # the preview: plenty to judge a band, half the bytes of 44.1 kHz
@@ -177,6 +179,7 @@ def _length_seconds(arrangement) -> float:
 
 _synth_lock = threading.Lock()
 _spares: dict[tuple[str, int], tuple[object, int]] = {}
+_making: dict[tuple[str, int], threading.Event] = {}     # spares being made
 _write_float = None
 
 
@@ -195,8 +198,13 @@ def _new_synth(soundfont: Path, sample_rate: int):
 
 
 def _take_synth(soundfont: Path, sample_rate: int):
-    """A fresh synthesizer: the spare made in advance if there is one, else a new one."""
+    """A fresh synthesizer: the spare made in advance if there is one (waiting for it if it is
+    being made: that is quicker than making another beside it), else a new one."""
     key = (str(soundfont), int(sample_rate))
+    with _synth_lock:
+        making = _making.get(key)
+    if making is not None:
+        making.wait(5.0)
     with _synth_lock:
         spare = _spares.pop(key, None)
     return spare if spare is not None else _new_synth(soundfont, sample_rate)
@@ -213,21 +221,27 @@ def prepare(soundfont: str | os.PathLike | None = None, sample_rate: int = SAMPL
     if sf is None or not fluidsynth_available():
         return
     key = (str(sf), int(sample_rate))
+    with _synth_lock:
+        making = _making.get(key)
+        if key in _spares or (making is not None and background):
+            return
+        if making is None:
+            done = _making[key] = threading.Event()
+    if making is not None:          # being made in the background: wait for it
+        making.wait(10.0)
+        return
 
     def work():
-        with _synth_lock:
-            if key in _spares:
-                return
         try:
             made = _new_synth(sf, sample_rate)
         except Exception as exc:  # a broken soundfont: the render will say so
             log.warning("could not prepare a synthesizer: %s", exc)
-            return
+            made = None
         with _synth_lock:
-            if key in _spares:
-                made[0].delete()
-            else:
+            if made is not None:
                 _spares[key] = made
+            del _making[key]
+        done.set()
 
     if background:
         threading.Thread(target=work, daemon=True, name="workbench-synth").start()
@@ -635,11 +649,24 @@ OTHER_AUDIO_EXTENSIONS = (".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".aif
                           ".wma", ".mid", ".midi")
 
 
+FILE_FORMATS = ("wav", "flac")
+
+
+def check_format(fmt: str) -> str:
+    """``fmt`` if it is a file format written here, else a :class:`WorkbenchError` naming it."""
+    if fmt not in FILE_FORMATS:
+        raise WorkbenchError(f"unknown audio file format {fmt!r}: choose wav or flac",
+                             field="format", value=fmt, valid=FILE_FORMATS)
+    return fmt
+
+
 def format_of(path: str | os.PathLike) -> str:
     """The format a file name asks for (``.wav`` or ``.flac``); an error names the others."""
     ext = Path(path).suffix.lower().lstrip(".")
-    if ext not in ("wav", "flac"):
-        raise AudioError(f"{str(path)!r}: audio files are .wav or .flac, not {ext or 'no extension'!r}")
+    if ext not in FILE_FORMATS:
+        raise WorkbenchError(f"{str(path)!r}: audio files are .wav or .flac, not "
+                             f"{ext or 'no extension'!r}", field="path", value=str(path),
+                             valid=FILE_FORMATS)
     return ext
 
 
@@ -749,8 +776,7 @@ def write_parts(folder: str | os.PathLike, parts: dict[str, tuple[str, np.ndarra
 
     folder = Path(folder)
     for fmt in formats:
-        if fmt not in ("wav", "flac"):
-            raise AudioError(f"unknown audio file format {fmt!r}: choose wav or flac")
+        check_format(fmt)
     when = parse_timestamp(timestamp)
     while True:
         ts = when.strftime(TIMESTAMP_FORMAT)

@@ -78,9 +78,15 @@ def _render(args, arrangement) -> int:
         timestamp = midi_paths[-1].name[:14]
         for path in midi_paths:
             print(path)
+    from workbench.audio import AudioError
+
     fmt = None if args.out.lower().endswith((".wav", ".flac")) else args.format
-    for path in arrangement.render(args.out, stems=args.stems, format=fmt, timestamp=timestamp,
-                                   soundfont=args.soundfont, loudness=args.loudness):
+    try:
+        paths = arrangement.render(args.out, stems=args.stems, format=fmt, timestamp=timestamp,
+                                   soundfont=args.soundfont, loudness=args.loudness)
+    except AudioError as exc:          # no soundfont at the given path, FluidSynth missing...
+        raise ValueError(str(exc)) from None
+    for path in paths:
         print(path)
     return 0
 

@@ -229,8 +229,7 @@ class Player(anywidget.AnyWidget):
             raise _audio.AudioError("nothing to export yet: generate first")
         if part not in (*arrangement.tracks, "band"):
             raise _audio.AudioError(f"no part {part!r} (has {', '.join(self.parts)})")
-        if fmt not in ("wav", "flac"):
-            raise _audio.AudioError(f"unknown audio file format {fmt!r}: choose wav or flac")
+        _audio.check_format(fmt)
         with self._export_lock:
             cached = self._mixdown
             if cached is None or cached[0] != job:
