@@ -323,10 +323,12 @@ def _stream_fluidsynth(arrangement, made, soundfont: Path, sample_rate: int, bou
                     synth.noteoff(ch, pitch)
                 pending = next(events, None)
             yield out
+            if end == bounds[0] and not sys.is_finalizing():
+                # the next render's synthesizer, made now that the first block is out (not at
+                # the end, which is when the next Generate tends to come)
+                prepare(soundfont, sample_rate)
     finally:
         synth.delete()
-        if not sys.is_finalizing():   # no new thread while the interpreter shuts down
-            prepare(soundfont, sample_rate)     # the next render's synthesizer, in advance
 
 
 # --------------------------------------------------------------------------------------------

@@ -101,7 +101,11 @@ function render({ model, el: host }) {
   const partButtons = el("span", "wb-player-parts");
   const exportStatus = el("span", "wb-player-export-status");
   exportStatus.setAttribute("aria-live", "polite");
-  files.append(el("span", "wb-player-files-label", "⤓ Audio"), format, partButtons, exportStatus);
+  const filesLabel = el("span", "wb-player-files-label", "⤓ Audio files");
+  filesLabel.style.margin = "0 6px 0 12px";
+  format.style.marginRight = "6px";
+  exportStatus.style.marginLeft = "8px";
+  files.append(filesLabel, format, partButtons, exportStatus);
   root.append(play, stop, loopLabel, time, progressWrap, status, files);
 
   // ---- blocks of the current version ------------------------------------------------------
@@ -301,7 +305,8 @@ function render({ model, el: host }) {
   // ---- audio files ------------------------------------------------------------------------
   function showParts() {
     partButtons.replaceChildren();
-    for (const part of model.get("parts")) {
+    const parts = model.get("parts");
+    for (const part of [...parts.filter((p) => p === "band"), ...parts.filter((p) => p !== "band")]) {
       const b = el("button", "wb-player-btn wb-player-part", part === "band" ? "mix" : part);
       b.type = "button";
       b.dataset.part = part;
