@@ -18,6 +18,7 @@ A :class:`~workbench.ui.pianoroll.PianoRoll` given the same ``group`` draws the 
 
 from __future__ import annotations
 
+import io
 import logging
 import threading
 import time
@@ -61,7 +62,7 @@ class Player(anywidget.AnyWidget):
         self.engine = engine
         self.sample_rate = sample_rate
         self.background = background
-        self.last_audio: _audio.Audio | None = None
+        self._last: tuple[list, dict] | None = None      # the last complete render's blocks
         self.on_rendered = None           # callback(Audio) after each successful render
         self.timestamp: str | None = None  # names the downloads; None: when it was rendered
         self._arrangement = None
@@ -132,7 +133,6 @@ class Player(anywidget.AnyWidget):
         try:
             s = _audio.stream(arrangement, soundfont=self.soundfont, engine=self.engine,
                               sample_rate=self.sample_rate)
-            pieces = []
             pos = 0
             last = 0.0
             for index, raw in enumerate(s.blocks):
@@ -140,7 +140,6 @@ class Player(anywidget.AnyWidget):
                     s.blocks.close()             # superseded: free the synthesizer now
                     return
                 block = _audio.preview_level(raw, s.engine)
-                pieces.append(block)
                 data = _audio.encode(block, s.sample_rate, "ogg")
                 head = {"type": "block", "version": job, "index": index, "start": pos,
                         "frames": len(block), "sample_rate": s.sample_rate}
@@ -157,7 +156,6 @@ class Player(anywidget.AnyWidget):
                             last = now
                             self.progress = pos / max(s.frames, 1)
                             self.status = f"Rendering audio… {int(self.progress * 100)}%"
-            samples = np.concatenate(pieces) if pieces else np.zeros((0, 2), np.float32)
         except Exception as exc:
             log.exception("audio rendering failed")
             with self._lock:
@@ -167,23 +165,23 @@ class Player(anywidget.AnyWidget):
                         self.status = f"No sound: {exc}"
                     self._done.set()
             return
-        result = _audio.Audio(samples=samples, sample_rate=s.sample_rate, engine=s.engine,
-                              soundfont=s.soundfont, seconds=time.perf_counter() - t0)
+        seconds = time.perf_counter() - t0
         with self._lock:
             if job != self._job:
                 return
-            self.last_audio = result
+            self._last = (self._chunks, {"sample_rate": s.sample_rate, "engine": s.engine,
+                                         "soundfont": s.soundfont, "seconds": seconds})
             kbytes = sum(len(d) for _, d in self._chunks) / 1000
             with self.hold_sync():
                 self.complete = True
                 self.progress = 1.0
-                self.status = (f"{s.source} · {result.duration:.1f} s · rendered in "
-                               f"{result.seconds:.2f} s · {kbytes:.0f} kB")
+                self.status = (f"{s.source} · {s.duration:.1f} s · rendered in "
+                               f"{seconds:.2f} s · {kbytes:.0f} kB")
                 self.rendering = False
             self._done.set()
         if self.on_rendered is not None:
             try:
-                self.on_rendered(result)
+                self.on_rendered(self.last_audio)
             except Exception:
                 log.exception("on_rendered callback failed")
 
@@ -191,6 +189,21 @@ class Player(anywidget.AnyWidget):
     def sent_bytes(self) -> int:
         """Bytes of compressed audio sent for the current render so far."""
         return sum(len(d) for _, d in self._chunks)
+
+    @property
+    def last_audio(self) -> _audio.Audio | None:
+        """The last complete render, decoded from the blocks sent to the page. Made on demand:
+        the kernel keeps only the compressed blocks (an hour of music as float samples would be
+        600 MB per visitor)."""
+        last = self._last
+        if last is None:
+            return None
+        import soundfile
+
+        blocks, info = last
+        samples = [soundfile.read(io.BytesIO(data), dtype="float32")[0] for _, data in blocks]
+        return _audio.Audio(np.concatenate(samples) if samples else np.zeros((0, 2), np.float32),
+                            **info)
 
     @property
     def wav(self) -> bytes:
