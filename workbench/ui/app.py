@@ -104,12 +104,12 @@ class Workbench(w.VBox):
             self.report_error(mapping.friendly_error(exc))
             return None
         t1 = time.perf_counter()
-        if audio:   # first: the render streams from a worker thread while the roll is drawn
-            self.player.render(arrangement)
         state = roll_state(arrangement)
         self.roll.show(state)
         self.roll._arrangement = arrangement
         t2 = time.perf_counter()
+        if audio:   # before the links: the render streams from a worker thread meanwhile
+            self.player.render(arrangement)
         self.arrangement = arrangement
         self.generations += 1
         self.downloads.value = download_links(arrangement)
