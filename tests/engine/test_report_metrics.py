@@ -1,0 +1,192 @@
+"""The arrangement report's measuring functions (benchmarks/arrangement_metrics.py) on hand-built
+notes, where the right answer is known: a metric that is wrong makes the whole report lie."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
+
+import arrangement_metrics as m  # noqa: E402
+
+C = (0, 4, 7)
+C7 = (0, 4, 7, 10)
+
+
+def take(bars=4, bass=(), drums=(), harmony=None, chords=None, meter="4/4", bpb=4.0,
+         tempo=120.0, unit=0.5, swing=0.0, guitar=(), keys=()):
+    chords = chords or (m.span(0, bars * bpb, 0, C, symbol="C"),)
+    return m.Take(meter, bpb, tempo, bars, unit, swing, tuple(chords), list(bass), list(drums),
+                  dict(harmony or {}), tuple(guitar), tuple(keys))
+
+
+def notes(times, pitch=60, dur=0.25, vel=80):
+    return [m.N(pitch, t, t + dur, vel) for t in times]
+
+
+def test_swing_map_and_unswing_are_inverse():
+    for s in (0.0, 0.2, 0.62, 2 / 3):
+        for x in (0, 0.25, 0.5, 0.75, 1.0, 1.5, 3.75):
+            assert m.unswing(m.swing_map(x, 0.5, s), 0.5, s) == pytest.approx(x)
+    assert m.swing_map(0.5, 0.5, 2 / 3) == pytest.approx(2 / 3)  # the triplet "and"
+
+
+def test_snap_is_swing_aware():
+    i, dev = m.snap(0.7, 0.5, 0.5, 2 / 3)  # a hair late on the swung "and" of 1
+    assert i == 1 and dev == pytest.approx(0.7 - 2 / 3)
+    assert m.snap(0.5, 0.5, 0.5, 2 / 3)[0] == 1  # a straight "and" still belongs to it
+
+
+def test_fit_grid_reads_swung_eighths_sixteenths_and_straight():
+    eighths = [b + f for b in range(16) for f in (0, 2 / 3)]
+    assert m.fit_grid(eighths, 0.5) == (0.5, pytest.approx(2 / 3, abs=0.01))
+    sixteenths = [b + f for b in range(16) for f in (0, 0.3, 0.5, 0.8)]  # MMA's swung Pop
+    unit, swing = m.fit_grid(sixteenths, 0.5)
+    assert unit == 0.25 and swing == pytest.approx(0.4, abs=0.01)
+    straight = [b + f for b in range(16) for f in (0, 0.25, 0.5, 0.75)]
+    assert m.fit_grid(straight, 0.5) == (0.5, 0.0)
+
+
+def test_notes_per_bar_counts_pitched_notes_only():
+    t = take(bars=2, bass=notes([0, 4]), drums=notes(range(8), 42),
+             harmony={"keys": notes([0, 1, 2, 3]), "pad": notes([0, 4], dur=4)})
+    assert m.notes_per_bar(t) == 4.0
+
+
+def test_crowded_strikes_count_slots_with_three_pitched_parts():
+    # one 4/4 bar: bass, keys and guitar together on beat 1 and 3; keys alone on the "ands"
+    t = take(bars=1, bass=notes([0, 2]), drums=notes([0, 0.5, 1, 1.5, 2], 42),
+             harmony={"keys": notes([0, 0.5, 2, 2.5]), "guitar": notes([0, 2.02])})
+    assert m.crowded_strikes_per_8(t) == 2.0
+    # the same, swung: the "and" at 2/3 of the beat is an eighth slot like any other
+    sw = take(bars=1, swing=2 / 3, bass=notes([0, 2 / 3]), harmony={
+        "keys": notes([2 / 3]), "guitar": notes([0.68])})
+    assert m.crowded_strikes_per_8(sw) == 1.0
+
+
+def test_bass_kick_coincidence():
+    kicks = notes([0, 1.5, 2, 3.5], 36)
+    t = take(bars=1, bass=notes([0.01, 2, 3]), drums=kicks + notes([1, 3], 38))
+    assert m.bass_kick_coincidence(t) == 50.0  # 0 (10 ms away) and 2 met; 1.5 and 3.5 not
+    assert m.bass_kick_coincidence(take(bars=1, bass=notes([0]))) is None
+
+
+def test_distinct_rhythms_per_8_bars():
+    bars = 17  # 16 bars and the ending
+    loop = take(bars=bars, bass=notes([b * 4 + x for b in range(bars) for x in (0, 1.5, 2)]))
+    assert m.distinct_rhythms_per_8(loop)["bass"] == 1.0
+    # a two-bar figure whose second bar varies
+    two = [b * 4 + x for b in range(bars) for x in ((0, 2) if b % 2 else (0, 1.5, 2))]
+    assert m.distinct_rhythms_per_8(take(bars=bars, bass=notes(two)))["bass"] == 2.0
+    # a new rhythm every bar
+    every = [b * 4 + 0.25 * b for b in range(bars)]
+    assert m.distinct_rhythms_per_8(take(bars=bars, bass=notes(every)))["bass"] == 8.0
+    assert m.distinct_rhythms_per_8(take(bars=4, bass=notes([0])))["bass"] is None
+
+
+def test_skeleton_changes_ignore_ghosts_and_two_bar_figures():
+    bars = 18
+    groove = []
+    for b in range(bars):
+        groove += notes([b * 4, b * 4 + (2.5 if b % 2 else 2)], 36, vel=100)  # a 2-bar kick figure
+        groove += notes([b * 4 + 1, b * 4 + 3], 38, vel=100)
+        groove += notes([b * 4 + 1.75 + 0.25 * (b % 3)], 38, vel=30)  # ghosts wander
+    t = take(bars=bars, drums=groove)
+    assert m.skeleton_changes_per_8(t) == 0.0
+    fill = [n for n in groove if not 32 <= n.start < 36] + notes([32 + x for x in (0, 1, 2, 2.5, 3, 3.5)], 38, vel=100)
+    # bar 8 differs from bar 6, bar 10 from bar 8: two changes in 15 comparisons
+    assert m.skeleton_changes_per_8(take(bars=bars, drums=fill)) == pytest.approx(8 * 2 / 15)
+
+
+def test_velocity_arc_and_intro_density():
+    ramp = [m.N(60, b * 4 + x, b * 4 + x + 0.5, 60 + 2 * b) for b in range(16) for x in (0, 2)]
+    v = m.velocity_arc(take(bars=16, bass=ramp))
+    assert v["arc"] == pytest.approx(24.0) and v["range"] == pytest.approx(24.0)
+    light = notes([b * 4 for b in range(4)]) + notes([b * 4 + x for b in range(4, 12) for x in (0, 2)])
+    d = m.intro_density(take(bars=12, bass=light))
+    assert (d["first4"], d["body"], d["ratio"]) == (1.0, 2.0, 0.5)
+
+
+def test_timing_spread_in_ms_ignores_strum_spread_and_triplets():
+    at_120 = take(bars=1, tempo=120.0)  # a beat is 500 ms
+    assert m.timing_spread(at_120, [0.0, 1.0, 1 / 3, 2 / 3]) == 0.0
+    assert m.timing_spread(at_120, [0.02, 1.02]) == pytest.approx(10.0)
+    strum = [m.N(p, 0.0 + 0.015 * i, 1, 80) for i, p in enumerate((48, 52, 55, 60, 64))]
+    assert m.strikes(strum) == [0.0]
+    swung = take(bars=1, swing=2 / 3)
+    assert m.timing_spread(swung, [2 / 3, 1 + 2 / 3]) == pytest.approx(0.0, abs=1e-9)
+
+
+def test_voice_motion_matches_voices():
+    assert m.voice_motion([60, 64, 67], [60, 64, 67]) == 0.0
+    assert m.voice_motion([60, 64, 67], [59, 62, 67]) == 1.0  # C to G/B: 1 + 2 + 0
+    assert m.voice_motion([55, 60, 64], [57, 60, 65]) == 1.0  # C to F/C voice-led
+    # a barre shape dragged up a fourth: every voice moves 5
+    assert m.voice_motion([40, 47, 52, 56, 59, 64], [45, 52, 57, 61, 64, 69]) == 5.0
+    # a smaller voicing finds its partners in the larger one
+    assert m.voice_motion([60, 64], [48, 60, 64, 67]) == 0.0
+
+
+def test_motion_per_change_skips_repeats_and_nc():
+    chords = (m.span(0, 4, 0, C, symbol="C"), m.span(4, 8, 0, C, symbol="C"),
+              m.span(8, 12, 5, C, symbol="F"), m.span(12, 16, None, (), symbol="N.C."))
+    gtr = ([m.N(p, 0, 1, 80) for p in (48, 52, 55)] + [m.N(p, 4, 5, 80) for p in (60, 64, 67)]
+           + [m.N(p, 8, 9, 80) for p in (53, 57, 60)])
+    t = take(bars=4, chords=chords, harmony={"guitar": gtr}, guitar=("guitar",))
+    # C (first change, bar 1) to F: the repeated C is no change
+    assert m.motion_per_change(t, t.guitar) == pytest.approx((5 + 5 + 5) / 3)
+
+
+def test_clashes_only_between_parts_with_a_non_chord_tone():
+    chords = (m.span(0, 8, 0, C7, symbol="C7"),)
+    keys = [m.N(64, 0, 2, 80), m.N(64, 4, 6, 80)]
+    pad = [m.N(65, 0, 8, 60),  # F against E: F is no tone of C7 -> a clash at 0 and again at 4
+           m.N(71 + 12, 0, 8, 60)]  # B: no chord tone, but no minor 2nd/9th with anything
+    guitar = [m.N(77, 4, 5, 80)]  # F a minor 9th above the keys' E -> a clash
+    t = take(bars=2, chords=chords, harmony={"keys": keys, "pad": pad, "guitar": guitar})
+    assert m.clashes_per_bar(t) == (2 + 1) / 2
+    # chord tones rubbing (E and F of an Fmaj7) do not count
+    fmaj7 = (m.span(0, 4, 5, (0, 4, 7, 11), symbol="Fmaj7"),)
+    t2 = take(bars=1, chords=fmaj7, harmony={"keys": [m.N(64, 0, 1, 80)], "pad": [m.N(65, 0, 4, 60)]})
+    assert m.clashes_per_bar(t2) == 0.0
+    # the same part against itself is voicing, not a clash between parts
+    t3 = take(bars=1, harmony={"keys": [m.N(64, 0, 1, 80), m.N(65, 0, 1, 80)]})
+    assert m.clashes_per_bar(t3) == 0.0
+
+
+def test_below_e3():
+    t = take(bars=1, harmony={"keys": notes([0, 1], 48) + notes([2, 3], 60), "pad": notes([0], 52)})
+    assert m.below_e3(t) == 40.0
+
+
+def test_walking_leap_rate():
+    chords = (m.span(0, 4, 0, C7, symbol="C7"), m.span(4, 8, 5, C7, symbol="F7"),
+              m.span(8, 12, 7, C7, symbol="G7"), m.span(12, 16, 7, C7, symbol="G7"))
+    # C Bb G Gb | F (by a step) A C E | up 10 to G (a leap)
+    walk = [m.N(p, i, i + 1, 80) for i, p in enumerate(
+        (36, 34, 31, 30, 29, 33, 36, 40, 55, 53, 52, 50, 43, 41, 40, 38))]
+    t = take(bars=4, chords=chords, bass=walk)
+    assert m.walking_leap_rate(t) == 50.0  # F reached by a step, G by a leap of 15; the 2nd G7 is no change
+
+
+def test_bass_on_changes_uses_the_slash_bass():
+    chords = (m.span(0, 4, 0, C, symbol="C"), m.span(4, 8, 0, C, bass=4, symbol="C/E"),
+              m.span(8, 12, 9, (0, 3, 7), symbol="Am"), m.span(12, 16, None, (), symbol="N.C."))
+    bass = [m.N(36, 0, 1, 80), m.N(40, 4.05, 5, 80), m.N(45, 8.5, 9, 80)]
+    assert m.bass_on_changes(take(bars=4, chords=chords, bass=bass)) == pytest.approx(200 / 3)
+
+
+def test_strong_beat_tones():
+    chords = (m.span(0, 4, 7, C7, symbol="G7"), m.span(4, 8, 0, (0, 4, 7, 11), symbol="Cmaj7"))
+    harmony = {"keys": [
+        m.N(65, 0, 1, 80),  # F over G7: its 7th
+        m.N(69, 2, 3, 80),  # A over G7: the 9th, a usual tension
+        m.N(68, 3.98, 5, 80),  # Ab a hair early into Cmaj7's downbeat: wrong
+        m.N(61, 5, 6, 80),  # C# on beat 2: not a strong beat, not counted
+        m.N(64, 6, 7, 80)]}  # E over Cmaj7
+    assert m.strong_beat_tones(take(bars=2, chords=chords, harmony=harmony)) == 75.0
+    assert m.strong_positions("6/8", 3.0) == (0.0, 1.5)
+    assert m.strong_positions("3/4", 3.0) == (0.0,)
