@@ -333,13 +333,15 @@ def intro_density(take: Take) -> dict | None:
 # -- 4. feel -----------------------------------------------------------------------------------
 
 def strikes(notes, together: float = 0.1) -> list:
-    """The onsets of a part's strikes: notes within ``together`` beats of a strike's first note
-    (a strummed or rolled chord) belong to it, so a strum's spread is not read as timing."""
-    out = []
+    """The onsets of a part's strikes: a note within ``together`` beats of the note before it
+    belongs to the same strike (a strummed or rolled chord), so a strum's spread is not read
+    as timing."""
+    out, last = [], None
     for s in sorted(n.start for n in notes):
-        if not out or s - out[-1][0] > together:
-            out.append([s])
-    return [g[0] for g in out]
+        if last is None or s - last > together:
+            out.append(s)
+        last = s
+    return out
 
 
 def grid_deviation(take: Take, t: float) -> float:
@@ -448,20 +450,21 @@ def _bass_at(onsets, notes, t, tol=ONSET_TOL):
 
 
 def walking_leap_rate(take: Take) -> float | None:
-    """Percent of the bass's arrivals on a chord change reached by a leap of a tritone or more
-    from the note before: a walking bassist picks the octave that makes the approach a step."""
+    """Percent of the bass's arrivals on a chord change approached by a leap of a tritone or
+    more, into the arrival or into the note before it: in ``C Bb G Gb | F`` with the Gb an 11th
+    up, the F comes by step but the approach leaps, where a bassist picks the octave that makes
+    the whole approach stepwise."""
     notes = sorted(take.bass, key=lambda n: n.start)
     onsets = [n.start for n in notes]
     leaps = arrivals = 0
     for c in changes(take.chords):
         at, _ = _bass_at(onsets, notes, c.start)
-        if not at:
-            continue
         j = bisect.bisect_left(onsets, c.start - ONSET_TOL) - 1
-        if j < 0:
+        if not at or j < 1:
             continue
         arrivals += 1
-        leaps += abs(at[0].pitch - notes[j].pitch) >= TRITONE
+        a, b, z = notes[j - 1].pitch, notes[j].pitch, at[0].pitch
+        leaps += abs(z - b) >= TRITONE or abs(b - a) >= TRITONE
     return 100.0 * leaps / arrivals if arrivals else None
 
 

@@ -164,12 +164,16 @@ def test_below_e3():
 
 def test_walking_leap_rate():
     chords = (m.span(0, 4, 0, C7, symbol="C7"), m.span(4, 8, 5, C7, symbol="F7"),
-              m.span(8, 12, 7, C7, symbol="G7"), m.span(12, 16, 7, C7, symbol="G7"))
-    # C Bb G Gb | F (by a step) A C E | up 10 to G (a leap)
+              m.span(8, 12, 7, C7, symbol="G7"), m.span(12, 16, 7, C7, symbol="G7"),
+              m.span(16, 20, 0, C7, symbol="C7"))
     walk = [m.N(p, i, i + 1, 80) for i, p in enumerate(
-        (36, 34, 31, 30, 29, 33, 36, 40, 55, 53, 52, 50, 43, 41, 40, 38))]
-    t = take(bars=4, chords=chords, bass=walk)
-    assert m.walking_leap_rate(t) == 50.0  # F reached by a step, G by a leap of 15; the 2nd G7 is no change
+        (36, 34, 31, 42,  # C Bb G, up 11 to Gb: the F after it comes by step, the approach leaps
+         41, 45, 43, 40,  # F A G E, up 15 to G: a leap into the arrival
+         55, 53, 52, 50,  # G F E D
+         43, 41, 40, 38,  # (G7 again: no change) G F E D
+         36))]  # C by a step after a step: the one smooth arrival
+    t = take(bars=5, chords=chords, bass=walk)
+    assert m.walking_leap_rate(t) == pytest.approx(200 / 3)
 
 
 def test_bass_on_changes_uses_the_slash_bass():
