@@ -19,7 +19,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import math
-from statistics import fmean
+from statistics import fmean, pstdev
 from typing import NamedTuple
 
 KICKS = frozenset((35, 36))
@@ -66,6 +66,12 @@ class Take(NamedTuple):
     harmony: dict  # part name -> notes (keys, pad, guitar; MMA's chord/arpeggio tracks)
     guitar: tuple = ()  # names of the harmony parts that are guitars
     keys: tuple = ()  # names of the harmony parts that are keyboards
+    tonic: int | None = None  # pitch class of the key's tonic
+
+
+def role(take: Take, name: str) -> str:
+    """A harmony part's role: ``guitar``, ``keys`` or ``other`` (pads, strings, organ, horns)."""
+    return "guitar" if name in take.guitar else "keys" if name in take.keys else "other"
 
 
 # -- chords ------------------------------------------------------------------------------------
@@ -283,20 +289,32 @@ def distinct_rhythms_per_8(take: Take) -> dict:
             "drums": distinct_per_8(bar_rhythms(take, take.drums, drum_class))}
 
 
+def skeleton_hits(drums, ghost: float = 0.55) -> list:
+    """The kick and snare hits that carry the groove: ghost notes (softer than ``ghost`` times
+    the instrument's 90th-percentile velocity) left out, kick and snare judged apart."""
+    out = []
+    for family in (KICKS, SNARES):
+        hits = [n for n in drums if n.pitch in family]
+        if hits:
+            vels = sorted(n.velocity for n in hits)
+            floor = ghost * vels[int(0.9 * (len(vels) - 1))]
+            out += [n for n in hits if n.velocity >= floor]
+    return out
+
+
 def skeleton_changes_per_8(take: Take, ghost: float = 0.55) -> float | None:
-    """How often a bar's kick/snare skeleton differs from the one two bars before, per 8 bars
-    (the final bar left out): a kept one- or two-bar figure scores 0, a fill every 4 bars
-    (in and out) about 4, a coin flip per bar near 8. Ghost notes (softer than ``ghost``
-    times the loudest kick or snare) are not skeleton."""
-    hits = [n for n in take.drums if n.pitch in KICKS or n.pitch in SNARES]
-    if not hits:
+    """New kick/snare skeletons per 8 bars: bars (from bar 5 to the one before the ending)
+    whose skeleton repeats none of the bars 1, 2 and 4 before it. A kept one-, two- or
+    four-bar figure scores 0; a fill every 8 bars 1, every 4 bars 2; a coin flip per bar up to
+    8. Ghost notes are not skeleton (:func:`skeleton_hits`)."""
+    loud = skeleton_hits(take.drums, ghost)
+    if not loud:
         return None
-    floor = ghost * max(n.velocity for n in hits)
-    loud = [n for n in hits if n.velocity >= floor]
     sk = bar_rhythms(take, loud, lambda n: n.pitch in KICKS)[:-1]
-    if len(sk) < 3:
+    if len(sk) < 5:
         return None
-    return 8.0 * sum(a != b for a, b in zip(sk, sk[2:], strict=False)) / (len(sk) - 2)
+    new = sum(sk[b] not in (sk[b - 1], sk[b - 2], sk[b - 4]) for b in range(4, len(sk)))
+    return 8.0 * new / (len(sk) - 4)
 
 
 # -- 2. form and arc ---------------------------------------------------------------------------
@@ -328,6 +346,24 @@ def intro_density(take: Take) -> dict | None:
                 counts[b] += 1
     first, body = fmean(counts[:4]), fmean(counts[4:-1])
     return {"first4": first, "body": body, "ratio": first / body if body else None}
+
+
+CRASHES = frozenset((49, 52, 55, 57))
+
+
+def opens_with_crash(take: Take) -> float:
+    """100 if a crash cymbal sounds in the first beat of the take, else 0 (a band that builds
+    saves it for a section start)."""
+    return 100.0 * any(n.pitch in CRASHES and n.start < 1.0 - 1e-6 for n in take.drums)
+
+
+def ends_on_tonic(take: Take) -> float | None:
+    """100 if the bass's last note is the key's tonic, else 0: an ending resolves, a loop
+    stops on whatever chord comes last."""
+    if take.tonic is None or not take.bass:
+        return None
+    last = max(take.bass, key=lambda n: (n.start, -n.pitch))
+    return 100.0 * (last.pitch % 12 == take.tonic)
 
 
 # -- 4. feel -----------------------------------------------------------------------------------
@@ -362,13 +398,25 @@ def timing_spread(take: Take, onsets) -> float | None:
 
 def timing_by_part(take: Take) -> dict:
     """:func:`timing_spread` of the strikes of the bass, of each drum (a kick and a hi-hat
-    struck together are two players' limbs) and of each harmony part, pooled."""
-    drums: dict[int, list] = {}
-    for n in take.drums:
-        drums.setdefault(n.pitch, []).append(n)
-    return {"bass": timing_spread(take, strikes(take.bass)),
-            "drums": timing_spread(take, [t for ns in drums.values() for t in strikes(ns)]),
-            "harmony": timing_spread(take, [t for ns in take.harmony.values() for t in strikes(ns)])}
+    struck together are two players' limbs) and of the harmony parts by role, pooled."""
+    groups: dict[str, list] = {"bass": strikes(take.bass), "drums": [], "keys": [],
+                               "guitar": [], "other": []}
+    for pitch in {n.pitch for n in take.drums}:
+        groups["drums"] += strikes([n for n in take.drums if n.pitch == pitch])
+    for name, notes in take.harmony.items():
+        groups[role(take, name)] += strikes(notes)
+    return {k: timing_spread(take, v) for k, v in groups.items()}
+
+
+def comping_velocity_sd(take: Take) -> dict:
+    """Standard deviation of the velocities of the keys and guitar parts (mean over parts of a
+    role): accents on comping hits and phrase peaks spread them; a machine keeps them flat."""
+    out = {}
+    for r in ("keys", "guitar"):
+        sds = [pstdev(n.velocity for n in notes) for name, notes in take.harmony.items()
+               if role(take, name) == r and len(notes) > 1]
+        out[r] = fmean(sds) if sds else None
+    return out
 
 
 # -- 5. voicing across parts -------------------------------------------------------------------

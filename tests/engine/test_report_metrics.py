@@ -87,18 +87,22 @@ def test_distinct_rhythms_per_8_bars():
     assert m.distinct_rhythms_per_8(take(bars=4, bass=notes([0])))["bass"] is None
 
 
-def test_skeleton_changes_ignore_ghosts_and_two_bar_figures():
+def test_skeleton_changes_ignore_ghosts_and_kept_figures():
     bars = 18
     groove = []
     for b in range(bars):
         groove += notes([b * 4, b * 4 + (2.5 if b % 2 else 2)], 36, vel=100)  # a 2-bar kick figure
-        groove += notes([b * 4 + 1, b * 4 + 3], 38, vel=100)
-        groove += notes([b * 4 + 1.75 + 0.25 * (b % 3)], 38, vel=30)  # ghosts wander
-    t = take(bars=bars, drums=groove)
-    assert m.skeleton_changes_per_8(t) == 0.0
+        groove += notes([b * 4 + 1, b * 4 + 3], 38, vel=100 - 5 * (b % 3))  # accents wander
+        groove += notes([b * 4 + 1.75 + 0.25 * (b % 3)], 38, vel=30)  # and so do ghosts
+    assert m.skeleton_changes_per_8(take(bars=bars, drums=groove)) == 0.0
     fill = [n for n in groove if not 32 <= n.start < 36] + notes([32 + x for x in (0, 1, 2, 2.5, 3, 3.5)], 38, vel=100)
-    # bar 8 differs from bar 6, bar 10 from bar 8: two changes in 15 comparisons
-    assert m.skeleton_changes_per_8(take(bars=bars, drums=fill)) == pytest.approx(8 * 2 / 15)
+    # bar 9 (the fill) is new; bar 10 plays bar 8's figure again: 1 new in bars 5-17 (13 bars)
+    assert m.skeleton_changes_per_8(take(bars=bars, drums=fill)) == pytest.approx(8 / 13)
+    flips = [n for b in range(bars) for n in notes([b * 4 + 0.5 * (b % 7), b * 4 + 3], 36, vel=100)]
+    assert m.skeleton_changes_per_8(take(bars=bars, drums=flips)) == pytest.approx(8.0)
+    # kick and snare are judged apart: a soft brushed snare is not a kick's ghost
+    soft = notes([1, 3, 5, 7], 38, vel=40) + notes([0, 4], 36, vel=110)
+    assert len(m.skeleton_hits(soft)) == 6
 
 
 def test_velocity_arc_and_intro_density():
