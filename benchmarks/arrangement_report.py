@@ -190,7 +190,7 @@ def chord_span(start, duration, chord) -> m.Span:
 # Our canonical qualities (workbench.chords) in MMA's spelling (MMA/chordtable.py); MMA's
 # "dim" is a dim7, so our triad is its "mb5".
 MMA_QUALITY = {
-    "": "", "m": "m", "dim": "mb5", "aug": "aug", "sus2": "sus2", "sus4": "sus4", "5": "5",
+    "": "", "maj": "", "m": "m", "dim": "mb5", "aug": "aug", "sus2": "sus2", "sus4": "sus4", "5": "5",
     "6": "6", "m6": "m6", "6/9": "6(add9)", "m69": "m6(add9)", "7": "7", "maj7": "M7",
     "m7": "m7", "mMaj7": "mM7", "m7b5": "m7b5", "dim7": "dim7", "aug7": "aug7",
     "7sus4": "7sus", "9": "9", "maj9": "M9", "m9": "m9", "mMaj9": "mM7(add9)",
@@ -507,12 +507,40 @@ def scorecard(rows) -> str:
     return "\n".join(lines) + "\n"
 
 
-def markdown(rows, info, args_text) -> str:
+# The summary table's columns: (figure, sub-figure or None, header)
+SUMMARY = (
+    ("notes_per_bar", None, "notes/bar"), ("crowded", None, "3+ strikes/8"),
+    ("bass_kick", None, "kick met %"), ("rhythms", "bass", "bass rhythms/8"),
+    ("skeleton", None, "new skeletons/8"), ("velocity", "arc", "vel. arc"),
+    ("intro", "ratio", "first 4/body"), ("timing", "drums", "drums ms"),
+    ("motion", "guitar", "guitar motion"), ("clashes", None, "clashes/bar"),
+    ("bass_changes", None, "bass@change %"), ("strong_beats", None, "strong-beat tones %"),
+)
+
+
+def summary(rows) -> str:
+    """One table: a row per style and meter, ``ours / MMA`` in each cell, the main figures."""
+    lines = ["| style | meter | " + " | ".join(h for _, _, h in SUMMARY) + " |",
+             "|---|---|" + "---:|" * len(SUMMARY)]
+    for (style, meter), v in rows.items():
+        cells = []
+        for key, sub, _ in SUMMARY:
+            pair = [v[side][key] for side in ("ours", "mma")]
+            pair = [x.get(sub) if isinstance(x, dict) else x for x in pair]
+            cells.append("—" if pair == [None, None] else f"{_fmt(pair[0])} / {_fmt(pair[1])}")
+        lines.append(f"| {style} | {meter} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def markdown(rows, info, args_text, brief=False) -> str:
     out = [f"`{args_text}`: {info['takes']} takes of 16-32 bars (each example repeated), mean per "
            f"style and meter; ours = `generate` defaults at the style's tempo, MMA 21.09 with the "
            f"groove named. Timings: {info['seconds']}.", ""]
     out.append(scorecard(rows))
-    out += [table(f, rows) for f in FIGURES]
+    out.append("**Summary** (ours / MMA; the figures' tables below say what each measures).\n")
+    out.append(summary(rows))
+    if not brief:
+        out += [table(f, rows) for f in FIGURES]
     return "\n".join(out)
 
 
@@ -523,6 +551,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--out", help="also write the markdown tables to this file")
     ap.add_argument("--json", help="write the figures as JSON to this file")
+    ap.add_argument("--summary", action="store_true",
+                    help="print only the scorecard and the summary table, not every figure's table")
     ap.add_argument("--no-cache", action="store_true", help=f"run MMA afresh (not from {CACHE})")
     args = ap.parse_args(argv)
     styles = workbench.styles()
@@ -536,7 +566,7 @@ def main(argv=None) -> int:
     cmd = "python benchmarks/arrangement_report.py" + "".join(
         f" {a}" for a in (argv if argv is not None else sys.argv[1:]))
     text = markdown(rows, info, cmd)
-    print(text)
+    print(markdown(rows, info, cmd, brief=True) if args.summary else text)
     if args.out:
         Path(args.out).write_text(text)
     if args.json:

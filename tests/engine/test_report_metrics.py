@@ -17,10 +17,10 @@ C7 = (0, 4, 7, 10)
 
 
 def take(bars=4, bass=(), drums=(), harmony=None, chords=None, meter="4/4", bpb=4.0,
-         tempo=120.0, unit=0.5, swing=0.0, guitar=(), keys=()):
+         tempo=120.0, unit=0.5, swing=0.0, guitar=(), keys=(), tonic=None):
     chords = chords or (m.span(0, bars * bpb, 0, C, symbol="C"),)
     return m.Take(meter, bpb, tempo, bars, unit, swing, tuple(chords), list(bass), list(drums),
-                  dict(harmony or {}), tuple(guitar), tuple(keys))
+                  dict(harmony or {}), tuple(guitar), tuple(keys), tonic)
 
 
 def notes(times, pitch=60, dur=0.25, vel=80):
@@ -48,6 +48,12 @@ def test_fit_grid_reads_swung_eighths_sixteenths_and_straight():
     assert unit == 0.25 and swing == pytest.approx(0.4, abs=0.01)
     straight = [b + f for b in range(16) for f in (0, 0.25, 0.5, 0.75)]
     assert m.fit_grid(straight, 0.5) == (0.5, 0.0)
+
+
+def test_allowed_pcs_add_the_usual_tensions():
+    assert m.allowed_pcs(7, 7, C7) == {7, 11, 2, 5, 9, 4}  # G7: G B D F + A (9) + E (13)
+    assert m.allowed_pcs(9, 9, (0, 3, 7, 10)) == {9, 0, 4, 7, 11, 2}  # Am7: + B (9) + D (11)
+    assert m.allowed_pcs(0, 4, C) == {0, 4, 7, 2, 9}  # C/E
 
 
 def test_notes_per_bar_counts_pitched_notes_only():
@@ -120,6 +126,8 @@ def test_timing_spread_in_ms_ignores_strum_spread_and_triplets():
     assert m.timing_spread(at_120, [0.02, 1.02]) == pytest.approx(10.0)
     strum = [m.N(p, 0.0 + 0.015 * i, 1, 80) for i, p in enumerate((48, 52, 55, 60, 64))]
     assert m.strikes(strum) == [0.0]
+    slow = [m.N(p, 0.05 * i, 1, 80) for i, p in enumerate((40, 47, 52, 56, 59, 64))]  # MMA's guitar
+    assert m.strikes(slow + notes([1.0])) == [0.0, 1.0]
     swung = take(bars=1, swing=2 / 3)
     assert m.timing_spread(swung, [2 / 3, 1 + 2 / 3]) == pytest.approx(0.0, abs=1e-9)
 
@@ -198,3 +206,78 @@ def test_strong_beat_tones():
     assert m.strong_beat_tones(take(bars=2, chords=chords, harmony=harmony)) == 75.0
     assert m.strong_positions("6/8", 3.0) == (0.0, 1.5)
     assert m.strong_positions("3/4", 3.0) == (0.0,)
+
+
+def test_comping_sd_crash_and_tonic():
+    t = take(bars=2, harmony={"keys": [m.N(60, i, i + 1, v) for i, v in enumerate((60, 80, 60, 80))],
+                              "gtr": notes([0, 1], vel=70)}, keys=("keys",), guitar=("gtr",),
+             drums=notes([0.0], 49), bass=notes([0, 4], 43) + notes([7], 36), tonic=0)
+    assert m.comping_velocity_sd(t) == {"keys": 10.0, "guitar": 0.0}
+    assert m.opens_with_crash(t) == 100.0
+    assert m.opens_with_crash(take(drums=notes([4.0], 49))) == 0.0
+    assert m.ends_on_tonic(t) == 100.0
+    assert m.ends_on_tonic(t._replace(tonic=7)) == 0.0
+
+
+def test_timing_by_role():
+    t = take(bars=1, bass=notes([0.02]), drums=notes([0, 1], 42) + notes([0.01], 36),
+             harmony={"keys": notes([0]), "gtr": notes([1.04]), "pad": notes([0])},
+             keys=("keys",), guitar=("gtr",))
+    got = m.timing_by_part(t)
+    assert got["bass"] == pytest.approx(10.0) and got["guitar"] == pytest.approx(20.0)
+    assert got["keys"] == 0.0 and got["other"] == 0.0
+    assert got["drums"] == pytest.approx(((0 + 0 + 5.0 ** 2) / 3) ** 0.5)  # the kick 5 ms late
+
+
+# -- the report's plumbing: MMA's chord spelling and bar lines, and who plays what ---------------
+
+def test_mma_chord_spelling_and_bar_lines():
+    report = pytest.importorskip("arrangement_report")
+    from workbench.chords import parse_chord
+
+    spelled = {s: report.mma_chord(parse_chord(s)) for s in (
+        "C", "Am7", "Bbmaj7/D", "Edim", "Ebdim7", "F#m7b5", "G7alt", "C6/9", "E7b9", "A7#9",
+        "G7sus4", "N.C.", "Dm11", "Cadd9", "Bb13#11")}
+    assert spelled == {
+        "C": "C", "Am7": "Am7", "Bbmaj7/D": "BbM7/D", "Edim": "Emb5", "Ebdim7": "Ebdim7",
+        "F#m7b5": "F#m7b5", "G7alt": "G7alt", "C6/9": "C6(add9)", "E7b9": "E7b9", "A7#9": "A7#9",
+        "G7sus4": "G7sus", "N.C.": "z", "Dm11": "Dm11", "Cadd9": "Cadd9", "Bb13#11": "Bb13#11"}
+    S = report.MmaSpan
+    two = [S(0, 2, "F"), S(2, 4, "Dm"), S(4, 7, "Gm7"), S(7, 8, "C7")]
+    src = report.mma_source(two, report.Groove("Pop"), 110, 8).splitlines()
+    assert src[1:] == ["Tempo 110", "Groove Pop", "1 F Dm@3", "2 Gm7 C7@4"]
+    # 6/8 through Ballad68Sus: one 6/8 bar (3 of our beats) is 4 MMA beats at 4/3 the tempo
+    jig = [S(0, 1.5, "D"), S(1.5, 3, "G"), S(3, 6, "A7")]
+    src = report.mma_source(jig, report.Groove("Ballad68Sus", 4, 0.75), 72, 6).splitlines()
+    assert src[1:] == ["Tempo 96", "Groove Ballad68Sus", "1 D G@3", "2 A7"]
+    # 2/4 bars through a 4/4 groove: two of our bars to one of MMA's
+    src = report.mma_source(two, report.Groove("8BeatSus"), 120, 8).splitlines()
+    assert src[3:] == ["1 F Dm@3", "2 Gm7 C7@4"]
+
+
+def test_roles_by_channel_and_name():
+    report = pytest.importorskip("arrangement_report")
+    P = report.Part
+    parts = [P("Drum", 9, 0, notes([0], 36)), P("Bass-6", 12, 27, notes([0], 52)),
+             P("Bass-9", 15, 35, notes([0, 1], 33)), P("Chord-8", 13, 0, notes([0], 60)),
+             P("Chord-Sus", 14, 49, notes([0], 64))]
+    t = report.make_take(parts, "4/4", 4.0, 110, 1, 0.5, [])
+    assert [n.pitch for n in t.bass] == [33, 33]  # the bass program, not the guitar riff
+    assert set(t.harmony) == {"Bass-6", "Chord-8", "Chord-Sus"}
+    assert t.guitar == ("Bass-6",) and t.keys == ("Chord-8",) and len(t.drums) == 1
+
+
+def test_our_midi_reads_back_into_the_same_notes():
+    report = pytest.importorskip("arrangement_report")
+    import workbench
+
+    arr = workbench.generate("| C | Am | F | G7 |", style="swing", tempo=120, seed=3)
+    parts = report.read_parts(arr.to_midi_bytes())
+    t = report.make_take(parts, arr.meter, arr.beats_per_bar, arr.tempo, arr.bars, 0.5, [])
+    assert len(t.bass) == len(arr.tracks["bass"].notes)
+    assert len(t.drums) == len(arr.tracks["drums"].notes)
+    assert {k: len(v) for k, v in t.harmony.items()} == {
+        k: len(arr.tracks[k].notes) for k in ("keys", "pad", "guitar")}
+    assert 0.4 < t.swing < 0.8  # the swung grid is read from the notes
+    first = min(arr.tracks["bass"].notes, key=lambda n: n.start)
+    assert (t.bass[0].pitch, t.bass[0].start) == (first.pitch, pytest.approx(first.start, abs=1e-3))
