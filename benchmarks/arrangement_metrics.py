@@ -27,6 +27,7 @@ SNARES = frozenset((37, 38, 40))  # side stick counts: the ballad's and reggae's
 E3 = 52
 TRITONE = 6
 ONSET_TOL = 0.12  # beats: how far from a grid point an onset still counts as on it
+RELEASE = 0.05  # beats: a note ending this soon after another's onset is not heard against it
 
 
 class N(NamedTuple):
@@ -320,17 +321,25 @@ def skeleton_changes_per_8(take: Take, ghost: float = 0.55) -> float | None:
 # -- 2. form and arc ---------------------------------------------------------------------------
 
 def velocity_arc(take: Take) -> dict | None:
-    """The average velocity (all parts) of each 4 bars: its ``range`` (max - min) over the take
-    and its ``arc`` (last 4 bars minus the first 4). One intensity for the whole take gives a
-    range of a few units; a band that builds moves by tens."""
-    blocks: dict[int, list] = {}
+    """Each part's average velocity per 4 bars: its ``range`` (max - min over the take) and its
+    ``arc`` (last 4 bars minus the first 4 it plays in), averaged over the parts that play in
+    two blocks or more. Per part, so that a pad entering softly does not read as the band
+    getting quieter (ghost notes added to a part still lower its average: read this with
+    loudness_over_form.py). One intensity for the whole take gives a few units; a band that
+    builds moves by tens."""
+    ranges, arcs = [], []
     for notes in _parts(take):
+        blocks: dict[int, list] = {}
         for n in notes:
             blocks.setdefault(_bar_of(take, n.start) // 4, []).append(n.velocity)
-    if len(blocks) < 2:
+        if len(blocks) < 2:
+            continue
+        avg = [fmean(blocks[k]) for k in sorted(blocks)]
+        ranges.append(max(avg) - min(avg))
+        arcs.append(avg[-1] - avg[0])
+    if not ranges:
         return None
-    avg = [fmean(blocks[k]) for k in sorted(blocks)]
-    return {"range": max(avg) - min(avg), "arc": avg[-1] - avg[0]}
+    return {"range": fmean(ranges), "arc": fmean(arcs)}
 
 
 def intro_density(take: Take) -> dict | None:
@@ -466,12 +475,13 @@ def motion_per_change(take: Take, names) -> float | None:
 def clashes_per_bar(take: Take) -> float:
     """Minor 2nds and 9ths (and wider: any interval of 12k+1) between two different harmony
     parts, where at least one of the two notes is not a chord tone, per bar. Counted at the
-    later note's onset, so a comping hit into a held pad's rub counts each time it is struck."""
+    later note's onset, so a comping hit into a held pad's rub counts each time it is struck;
+    a note released within ``RELEASE`` of that onset is not heard against it."""
     notes = sorted((n.start, n.end, n.pitch, part) for part, ns in take.harmony.items() for n in ns)
     active = []
     count = 0
     for s, e, p, part in notes:
-        active = [a for a in active if a[1] > s + 1e-6]
+        active = [a for a in active if a[1] > s + RELEASE]
         c = chord_at(take.chords, s)
         tones = c.tones if c is not None else frozenset()
         for _, _, q, other in active:

@@ -354,7 +354,8 @@ FIGURES = (
            "Issue: funk bass 7.9.", aim=Aim("bass", "<=", 3)),
     Figure("skeleton", "New kick/snare skeletons per 8 bars (repeating none of the bars 1, 2, 4 "
            "before)", m.skeleton_changes_per_8, note="0: a kept figure; 1: a fill every 8 bars; "
-           "2: every 4. Issue (counted otherwise): 3.5-7.9.", aim=Aim(None, "<=", 2)),
+           "2: every 4. Issue (counted otherwise): 3.5-7.9. In swing the kick and snare comp "
+           "(both bands score high there): read the drum rhythms instead.", aim=Aim(None, "<=", 2)),
     Figure("velocity", "4-bar average velocity: range and start-to-end arc", m.velocity_arc,
            note="Larger: the band builds. Issue: 1.3-4.4.", aim=Aim("arc", ">=", 5)),
     Figure("intro", "Notes per bar: first 4 bars, body, ratio", m.intro_density,

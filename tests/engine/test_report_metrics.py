@@ -115,6 +115,13 @@ def test_velocity_arc_and_intro_density():
     ramp = [m.N(60, b * 4 + x, b * 4 + x + 0.5, 60 + 2 * b) for b in range(16) for x in (0, 2)]
     v = m.velocity_arc(take(bars=16, bass=ramp))
     assert v["arc"] == pytest.approx(24.0) and v["range"] == pytest.approx(24.0)
+    # a soft pad entering halfway does not make the band quieter; the louder bass does build
+    pad = [m.N(60, b * 4, b * 4 + 4, 40) for b in range(8, 16)]
+    steady = m.velocity_arc(take(bars=16, bass=[n._replace(velocity=80) for n in ramp],
+                                 harmony={"pad": pad}))
+    assert steady == {"range": 0.0, "arc": 0.0}
+    louder = m.velocity_arc(take(bars=16, bass=ramp, harmony={"pad": pad}))
+    assert louder == {"range": pytest.approx(12.0), "arc": pytest.approx(12.0)}  # (24 + 0) / 2
     light = notes([b * 4 for b in range(4)]) + notes([b * 4 + x for b in range(4, 12) for x in (0, 2)])
     d = m.intro_density(take(bars=12, bass=light))
     assert (d["first4"], d["body"], d["ratio"]) == (1.0, 2.0, 0.5)
@@ -167,6 +174,9 @@ def test_clashes_only_between_parts_with_a_non_chord_tone():
     # the same part against itself is voicing, not a clash between parts
     t3 = take(bars=1, harmony={"keys": [m.N(64, 0, 1, 80), m.N(65, 0, 1, 80)]})
     assert m.clashes_per_bar(t3) == 0.0
+    # a pad released a hair after the keys strike is not heard against them
+    t4 = take(bars=1, harmony={"pad": [m.N(65, 0, 2.02, 60)], "keys": [m.N(64, 2.0, 3, 80)]})
+    assert m.clashes_per_bar(t4) == 0.0
 
 
 def test_below_e3():
