@@ -19,14 +19,16 @@ with ``IOLoop.add_callback``.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
+import math
 import struct
 import time
 from asyncio import Future
 from collections import deque
 from collections.abc import Callable
 from datetime import UTC, datetime
+
+from .jsonio import dumps, size
 
 log = logging.getLogger("server.hub")
 
@@ -39,8 +41,37 @@ def now_iso(t: float | None = None) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def dumps(obj) -> str:
-    return json.dumps(obj, separators=(",", ":"), default=str)
+class TooLarge(ValueError):
+    """Plugin info or status over the bounds (``field`` says which)."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+MAX_INFO_BYTES = 2048  # a plugin's stored info, and its status, each as JSON
+MAX_INFO_KEYS = 32
+
+
+def _bounded(field: str, merged: dict) -> dict:
+    if len(merged) > MAX_INFO_KEYS:
+        raise TooLarge(f"{field} has {len(merged)} keys; the limit is {MAX_INFO_KEYS}", field)
+    n = size(merged)
+    if n > MAX_INFO_BYTES:
+        raise TooLarge(f"{field} is {n} bytes as JSON; the limit is {MAX_INFO_BYTES}", field)
+    return merged
+
+
+def _tempo_range() -> tuple[int, int]:
+    from workbench.band.generate import TEMPO_RANGE  # the engine's rule, in one place
+
+    return TEMPO_RANGE
+
+
+class TransportError(ValueError):
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
 
 
 class Transport:
@@ -62,16 +93,21 @@ class Transport:
         return self._beat + (now - self._anchor) * self.tempo / 60.0
 
     def update(self, is_playing=None, beat=None, tempo=None, source="server"):
+        """Check every value first, then change the state (a refused update changes nothing).
+        ValueError (a :class:`TransportError` naming the field) for a bad value."""
         now = time.monotonic()
-        current = self.position(now)
         if tempo is not None:
             tempo = float(tempo)
-            if not 20.0 <= tempo <= 300.0:
-                raise ValueError(f"tempo {tempo:g} outside 20–300")
+            lo, hi = _tempo_range()
+            if not (math.isfinite(tempo) and lo <= tempo <= hi):
+                raise TransportError(f"tempo {tempo:g} outside {lo}–{hi}", "tempo")
+        new_beat = self.position(now) if beat is None else float(beat)
+        if not (math.isfinite(new_beat) and new_beat >= 0):
+            raise TransportError(f"currentBeat must be a finite number >= 0, not {beat!r}",
+                                 "currentBeat")
+        if tempo is not None:
             self.tempo = tempo
-        self._beat = float(beat) if beat is not None else current
-        if self._beat < 0:
-            raise ValueError("currentBeat must be >= 0")
+        self._beat = new_beat
         self._anchor = now
         if is_playing is not None:
             self.is_playing = bool(is_playing)
@@ -233,6 +269,9 @@ class Hub:
         self.plugins: dict[str, dict] = {}
         self.transport = Transport()
         self.listeners: list[Callable[[dict], None]] = []
+        # (since, upto) -> the file records announced in that range that still exist (the
+        # service sets it to the store's): sent with a history_gap
+        self.gap_files: Callable[[int, int], list[dict]] = lambda since, upto: []
         self.started = time.time()
         self.stats = {"events": 0, "messages": 0, "slow_closed": 0, "connections_total": 0}
         self._ids = itertools.count(1)
@@ -240,10 +279,10 @@ class Hub:
     # ------------------------------------------------------------------ events
     def publish(self, type: str, exclude: Connection | None = None, **fields) -> dict:
         """Broadcast one event to every connection (but ``exclude``). Returns the event."""
-        self.seq += 1
-        event = {"seq": self.seq, "type": type, "time": round(time.time(), 6), **fields}
-        frame = ws_frame(dumps(event).encode())  # serialised and framed once for everyone
-        seq = self.seq
+        seq = self.seq + 1
+        event = {"seq": seq, "type": type, "time": round(time.time(), 6), **fields}
+        frame = ws_frame(dumps(event).encode())  # serialised and framed once (strict JSON)
+        self.seq = seq
         if type not in EPHEMERAL:
             if len(self.history) == self.history.maxlen:
                 self.evicted_upto = self.history[0][0]
@@ -302,6 +341,8 @@ class Hub:
                             ),
                             "history_gap": True,
                             "oldest_seq": self.history[0][0] if self.history else self.seq + 1,
+                            # the files whose midi_ready is gone: fetch these
+                            "files": self.gap_files(since, self.evicted_upto),
                         }
                     ).encode()),
                     force=True,
@@ -374,13 +415,16 @@ class Hub:
             "status": {},
         }
 
-    MAX_PLUGINS = 10000
+    MAX_PLUGINS = 2048  # x (info + status) <= 2 KiB each: the plugin table stays under ~8 MB
 
     def register(self, plugin_id: str, info: dict | None = None, via: str = "http") -> dict:
-        if plugin_id not in self.plugins and len(self.plugins) >= self.MAX_PLUGINS:
+        """Remember a plugin and merge its ``info`` (TooLarge past the bounds: nothing stored)."""
+        old = self.plugins.get(plugin_id)
+        merged = _bounded("info", {**(old["info"] if old else {}), **(info or {})})
+        if old is None and len(self.plugins) >= self.MAX_PLUGINS:
             self._forget_oldest_idle()
         p = self.plugins.setdefault(plugin_id, self._new_plugin(plugin_id, via))
-        p["info"].update(info or {})
+        p["info"] = merged
         p["last_seen"] = time.time()
         return self.plugin_dict(p)
 
@@ -390,12 +434,13 @@ class Hub:
             del self.plugins[p["plugin_id"]]
 
     def heartbeat(self, plugin_id: str, status: dict | None = None) -> dict:
-        if plugin_id not in self.plugins and len(self.plugins) >= self.MAX_PLUGINS:
+        old = self.plugins.get(plugin_id)
+        merged = _bounded("status", {**(old["status"] if old else {}), **(status or {})})
+        if old is None and len(self.plugins) >= self.MAX_PLUGINS:
             self._forget_oldest_idle()
         p = self.plugins.setdefault(plugin_id, self._new_plugin(plugin_id, "http"))
         p["last_seen"] = time.time()
-        if status:
-            p["status"].update(status)
+        p["status"] = merged
         return self.plugin_dict(p)
 
     def plugin_dict(self, p: dict) -> dict:
