@@ -44,6 +44,8 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.websocket import websocket_connect
 
+from workbench.files import write_atomic
+
 log = logging.getLogger("server.client")
 
 
@@ -117,7 +119,8 @@ class PluginClient:
         """A JSON request to the service (``path`` like ``/api/files``)."""
         req = HTTPRequest(self.http_base + path, method=method, headers={
             **self._headers(), "Content-Type": "application/json"},
-            body=None if body is None else json.dumps(body), allow_nonstandard_methods=True)
+            body=None if body is None else json.dumps(body, allow_nan=False),
+            allow_nonstandard_methods=True)
         resp = await AsyncHTTPClient().fetch(req)
         return json.loads(resp.body or b"{}")
 
@@ -234,12 +237,7 @@ class PluginClient:
         temp_dir = self.mirror / "temp"
         target_dir.mkdir(parents=True, exist_ok=True)
         temp_dir.mkdir(parents=True, exist_ok=True)
-        tmp = temp_dir / f"{name}.part"
-        with open(tmp, "wb") as fh:
-            fh.write(resp.body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target_dir / name)
+        write_atomic(target_dir / name, resp.body, temp_dir)  # whole files or nothing
         self.downloaded.append(target_dir / name)
         self._local("downloaded", filename=name, path=str(target_dir / name),
                     size=len(resp.body))
@@ -257,7 +255,7 @@ class PluginClient:
         if ws is None or ws.protocol is None:
             return False
         try:
-            await ws.write_message(json.dumps(msg))
+            await ws.write_message(json.dumps(msg, allow_nan=False))
             return True
         except Exception:
             return False

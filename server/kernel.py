@@ -189,7 +189,7 @@ class AttachedHandle:
             return False
 
     def _request(self, method, path, body=None, timeout=120.0):
-        data = None if body is None else json.dumps(body).encode()
+        data = None if body is None else json.dumps(body, allow_nan=False).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
         if self.token:
