@@ -89,6 +89,7 @@ class PluginClient:
         self.messages: list[dict] = []  # everything received, in order
         self.downloaded: list[Path] = []
         self.connections = 0
+        self.connected = threading.Event()  # set once the first connection_confirmed arrived
         self.ws = None
         self._seen_files: set[str] = set()
         self._new = asyncio.Event()
@@ -179,6 +180,7 @@ class PluginClient:
                 continue
             if msg.get("type") == "connection_confirmed":
                 self.instance = msg.get("instance") or self.instance
+                self.connected.set()
                 if msg.get("since_reset"):
                     self.last_seq = 0  # the service restarted: its seqs start again
             seq = msg.get("seq")

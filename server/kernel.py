@@ -253,16 +253,21 @@ class AttachedHandle:
         q = urllib.parse.urlencode({k: v for k, v in (("track", track), ("limit", limit)) if v})
         return self._request("GET", "/api/files" + (f"?{q}" if q else ""))["files"]
 
-    def on_event(self, callback):
-        """Events arrive over a WebSocket (/ws/sync) on a background thread."""
-        if self._listener is None:
-            from .client import PluginClient
+    def on_event(self, callback, timeout: float = 10.0):
+        """Events arrive over a WebSocket (/ws/sync) on the listener's own thread. Returns once
+        the listener is connected, so no event published after the call is missed."""
+        if self._listener is not None:
+            self._listener.listeners.append(callback)
+            return callback
+        from .client import PluginClient
 
-            self._listener = PluginClient(self.ws_url, plugin_id=f"notebook-{os.getpid()}",
-                                          token=self.token, kind="sync", register=False,
-                                          role="notebook")
-            self._listener.start_thread()
-        self._listener.listeners.append(callback)
+        listener = PluginClient(self.ws_url, plugin_id=f"notebook-{os.getpid()}",
+                                token=self.token, kind="sync", register=False,
+                                role="notebook", on_event=callback)
+        self._listener = listener.start_thread()
+        if not listener.connected.wait(timeout):
+            raise RuntimeError(f"could not connect a listener to {self.ws_url}/ws/sync "
+                               f"within {timeout:g} s")
         return callback
 
     def stop(self):
