@@ -72,11 +72,17 @@ def routes():
     ]
 
 
+class ServiceApplication(Application):
+    """The Tornado application; ``service`` holds the store, hub and generator."""
+
+    service: Service
+
+
 def make_app(settings: Settings, service: Service | None = None) -> Application:
     """The Tornado application; ``app.service`` holds the store, hub and generator."""
     if service is None:
         return Service(settings).app
-    app = Application(
+    app = ServiceApplication(
         routes(),
         default_handler_class=h.NotFoundHandler,
         websocket_ping_interval=settings.ping_interval,

@@ -39,10 +39,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
-from tornado.websocket import websocket_connect
+from tornado.websocket import WebSocketClientConnection, websocket_connect
 
 from workbench.files import write_atomic
 
@@ -90,7 +91,7 @@ class PluginClient:
         self.downloaded: list[Path] = []
         self.connections = 0
         self.connected = threading.Event()  # set once the first connection_confirmed arrived
-        self.ws = None
+        self.ws: WebSocketClientConnection | None = None
         self._seen_files: set[str] = set()
         self._new = asyncio.Event()
         self._closing = False
@@ -154,7 +155,8 @@ class PluginClient:
                 continue
             # small real-time messages: no Nagle delay (else a 2nd quick update waits ~40 ms
             # for the ACK of the first)
-            self.ws.protocol.stream.set_nodelay(True)
+            protocol: Any = self.ws.protocol
+            protocol.stream.set_nodelay(True)
             delay = 0.2
             self.connections += 1
             heartbeat = self._spawn(self._heartbeat())
@@ -235,6 +237,7 @@ class PluginClient:
             self._local("download_failed", filename=name, error=str(exc))
             return
         track = msg.get("track_type") or "other"
+        assert self.mirror is not None  # (downloads only happen with a mirror)
         target_dir = self.mirror / track
         temp_dir = self.mirror / "temp"
         target_dir.mkdir(parents=True, exist_ok=True)
@@ -330,6 +333,8 @@ class PluginClient:
 
     def submit(self, coro, timeout: float = 30.0):
         """Run a coroutine of this client on its thread and wait for the result."""
+        if self._loop is None:
+            raise RuntimeError("the client is not running on a thread: call start_thread()")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     def stop_thread(self, timeout: float = 5.0):

@@ -110,6 +110,7 @@ class Settings:
     queue_size: int = 1000  # per-connection outgoing queue; full = too far behind
     ping_interval: float = 10.0  # WebSocket pings; timeout must not exceed it (tornado >= 6.5)
     ping_timeout: float = 10.0
+    ws_writer: str = "raw"  # "raw": the hub's frames straight to the socket; "public": write_message
     heartbeat_timeout: float = 30.0  # HTTP-registered plugins without heartbeat become stale
     # files: retention is off unless configured (a DAW project may use any old file); when on,
     # it moves the service's own generations to ``trash`` (restorable), never others' files
@@ -132,6 +133,8 @@ class Settings:
         self.log_level = str(self.log_level).upper()
         if self.log_level not in LOG_LEVELS:
             raise ValueError(f"log level {self.log_level!r} unknown; valid: {', '.join(LOG_LEVELS)}")
+        if self.ws_writer not in ("raw", "public"):
+            raise ValueError(f"ws_writer {self.ws_writer!r} unknown; valid: raw, public")
         if self.ping_timeout > self.ping_interval:
             self.ping_timeout = self.ping_interval
         if not self.token:
@@ -212,6 +215,7 @@ class Settings:
             retention_max_files=_env("MAX_FILES", 0, int),
             retention_max_age=_env("MAX_AGE", 0, float),
             trash=_env("TRASH", "trash"),
+            ws_writer=_env("WS_WRITER", "raw"),
             history_size=_env("HISTORY", 1000, int),
             rate_limit=_env("RATE_LIMIT", 60, float),
         )

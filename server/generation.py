@@ -20,6 +20,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 from workbench.errors import WorkbenchError
 
@@ -38,7 +39,7 @@ class RequestError(ValueError):
                  error: str = "invalid request", status: int = 400, **extra):
         super().__init__(detail)
         self.status = status
-        self.body = {"error": error, "detail": detail}
+        self.body: dict[str, Any] = {"error": error, "detail": detail}
         if field is not None:
             self.body["field"] = field
         if value is not None:
@@ -525,6 +526,10 @@ class Generator:
         files = [file_event(r, base) for r in records]
         gen_id = records[0].generation if records else None
         meta = self.store.generation(gen_id) or {}
+        with self.hub.batch():  # one write per plugin for the whole announcement
+            return self._announce(records, files, gen_id, meta, request_id, requester)
+
+    def _announce(self, records, files, gen_id, meta, request_id, requester) -> dict:
         for rec, f in zip(records, files, strict=True):
             rec.seq = self.hub.publish("midi_ready", **f)["seq"]
         by_track = {f["track_type"]: f for f in files}

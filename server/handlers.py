@@ -56,14 +56,12 @@ def redacted_uri(request) -> str:
     return f"{path}?{urlencode(pairs)}"
 
 
-class RedactedLogs:
+class RedactedLogs(RequestHandler):
     """Tornado's own error logs print the URI, query (and token) included: log it redacted."""
-
-    request: object
 
     def _request_summary(self) -> str:
         req = self.request
-        return f"{req.method} {redacted_uri(req)} ({req.remote_ip})"  # type: ignore[attr-defined]
+        return f"{req.method} {redacted_uri(req)} ({req.remote_ip})"
 
     def log_exception(self, typ, value, tb) -> None:
         if isinstance(value, HTTPError):

@@ -26,6 +26,7 @@ import time
 from asyncio import Future
 from collections import deque
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from .jsonio import dumps, size
@@ -143,6 +144,22 @@ def ws_frame(payload: bytes) -> bytes:
     return head + payload
 
 
+def split_frames(blob: bytes) -> list[bytes]:
+    """The payloads of complete unmasked frames built by :func:`ws_frame`, concatenated."""
+    out = []
+    view = memoryview(blob)
+    i = 0
+    while i < len(view):
+        n, off = view[i + 1] & 0x7F, 2
+        if n == 126:
+            n, off = struct.unpack_from("!H", view, i + 2)[0], 4
+        elif n == 127:
+            n, off = struct.unpack_from("!Q", view, i + 2)[0], 10
+        out.append(bytes(view[i + off:i + off + n]))
+        i += off + n
+    return out
+
+
 class Connection:
     """One WebSocket client as the hub sees it: a bounded queue drained as the socket flushes.
 
@@ -172,7 +189,8 @@ class Connection:
         self.remote = remote
         self._write = write
         self._close = close
-        self.pending: deque[tuple[bytes, int]] = deque()
+        self.pending: deque[tuple[bytes, int, int]] = deque()  # (frames, last seq, how many)
+        self.queued = 0  # frames waiting in ``pending``
         self.busy = False
         self.started = False
         self.connected_at = time.time()
@@ -185,20 +203,22 @@ class Connection:
         self.started = True
         self._pump()
 
-    def offer(self, frame: bytes, seq: int = 0, force: bool = False) -> bool:
-        """Send or queue a frame without waiting. False (connection closed) if too far behind."""
+    def offer(self, frame: bytes, seq: int = 0, force: bool = False, count: int = 1) -> bool:
+        """Send or queue ``frame`` (``count`` complete WebSocket frames, the last with ``seq``)
+        without waiting. False (connection closed) if too far behind."""
         if self.closed:
             return False
         if self.started and not self.busy and not self.pending:
             self._send(frame, seq)
             return True
-        if len(self.pending) >= self.hub.queue_size and not force:
+        if self.queued + count > self.hub.queue_size and not force:
             self.hub.stats["slow_closed"] += 1
             reason = f"too far behind; reconnect with ?since={self.last_seq}"
             log.warning("closing slow client %s (%s): %s", self.plugin_id, self.id, reason)
             self.shutdown(SLOW_CLIENT_CODE, reason)
             return False
-        self.pending.append((frame, seq))
+        self.pending.append((frame, seq, count))
+        self.queued += count
         return True
 
     def _send(self, frame: bytes, seq: int):
@@ -229,7 +249,8 @@ class Connection:
 
     def _pump(self):
         while self.pending and not self.busy and not self.closed:
-            frame, seq = self.pending.popleft()
+            frame, seq, count = self.pending.popleft()
+            self.queued -= count
             self._send(frame, seq)
 
     def shutdown(self, code: int = 1001, reason: str = ""):
@@ -237,6 +258,7 @@ class Connection:
             return
         self.closed = True
         self.pending.clear()
+        self.queued = 0
         try:
             self._close(code, reason)
         except Exception:  # already closed
@@ -252,7 +274,7 @@ class Connection:
             "remote": self.remote,
             "connected_at": now_iso(self.connected_at),
             "last_seen": now_iso(self.last_seen),
-            "queued": len(self.pending),
+            "queued": self.queued,
             "sent": self.sent,
             "last_seq": self.last_seq,
         }
@@ -261,13 +283,14 @@ class Connection:
 class Hub:
     def __init__(self, history_size: int = 1000, queue_size: int = 1000, heartbeat_timeout=30.0):
         self.seq = 0
-        self.history: deque[tuple[int, str, dict]] = deque(maxlen=max(1, history_size))
+        self.history: deque[tuple[int, bytes, dict]] = deque(maxlen=max(1, history_size))
         self.evicted_upto = 0  # highest seq of a durable event dropped from the history
         self.queue_size = max(16, queue_size)
         self.heartbeat_timeout = heartbeat_timeout
         self.connections: dict[int, Connection] = {}
         self.plugins: dict[str, dict] = {}
         self.transport = Transport()
+        self._batch: list[tuple[bytes, int, Connection | None]] | None = None
         self.listeners: list[Callable[[dict], None]] = []
         # (since, upto) -> the file records announced in that range that still exist (the
         # service sets it to the store's): sent with a history_gap
@@ -288,9 +311,12 @@ class Hub:
                 self.evicted_upto = self.history[0][0]
             self.history.append((seq, frame, event))
         self.stats["events"] += 1
-        for conn in list(self.connections.values()):
-            if conn is not exclude:
-                conn.offer(frame, seq)
+        if self._batch is not None:
+            self._batch.append((frame, seq, exclude))
+        else:
+            for conn in list(self.connections.values()):
+                if conn is not exclude:
+                    conn.offer(frame, seq)
         self.stats["messages"] += len(self.connections) - (exclude is not None)
         for cb in list(self.listeners):
             try:
@@ -298,6 +324,34 @@ class Hub:
             except Exception:
                 log.exception("event listener failed")
         return event
+
+    @contextmanager
+    def batch(self):
+        """Events published inside go out together: each connection gets them in one write
+        (a generation's six events cost one send per plugin, not six), in order, at the end."""
+        if self._batch is not None:  # nested: the outer batch sends
+            yield
+            return
+        self._batch = []
+        try:
+            yield
+        finally:
+            batch, self._batch = self._batch, None
+            self._flush(batch)
+
+    def _flush(self, batch: list[tuple[bytes, int, Connection | None]]) -> None:
+        if not batch:
+            return
+        everyone = b"".join(f for f, _, _ in batch)
+        last = batch[-1][1]
+        excluded = {id(ex) for _, _, ex in batch if ex is not None}
+        for conn in list(self.connections.values()):
+            if id(conn) not in excluded:
+                conn.offer(everyone, last, count=len(batch))
+            else:
+                mine = [(f, s) for f, s, ex in batch if ex is not conn]
+                if mine:
+                    conn.offer(b"".join(f for f, _ in mine), mine[-1][1], count=len(mine))
 
     def send(self, conn: Connection, type: str, **fields) -> dict:
         """A direct reply to one connection (not an event: no seq, not in the history)."""
@@ -308,7 +362,7 @@ class Hub:
     def events(self, since: int = 0) -> list[dict]:
         return [e for s, _, e in self.history if s > since]
 
-    def replay(self, since: int) -> tuple[list[tuple[bytes, int]], bool]:
+    def replay(self, since: int) -> tuple[list[tuple[bytes, int]], bool]:  # (frame, seq)
         """Framed durable events after ``since``; True if some were lost (history too short)."""
         gap = since < self.evicted_upto
         return [(f, s) for s, f, _ in self.history if s > since], gap
@@ -347,8 +401,9 @@ class Hub:
                     ).encode()),
                     force=True,
                 )
-            for frame, seq in frames:
-                conn.offer(frame, seq, force=True)
+            if frames:  # the replay in one write
+                conn.offer(b"".join(f for f, _ in frames), frames[-1][1], force=True,
+                           count=len(frames))
         snapshot = self.transport_snapshot()
         if snapshot is not None:
             conn.offer(ws_frame(dumps(snapshot).encode()), force=True)

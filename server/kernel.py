@@ -27,14 +27,18 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tornado.netutil import bind_sockets
 
 from .config import SERVICE_ID, Settings, configure_logging
 
+if TYPE_CHECKING:
+    from .client import PluginClient
+
 log = logging.getLogger("server.kernel")
 
-_handle: ServiceHandle | None = None
+_handle: ServiceHandle | AttachedHandle | None = None
 _handle_lock = threading.RLock()
 
 
@@ -173,7 +177,7 @@ class AttachedHandle:
         info = self._request("GET", "/api/info")
         self.folder = Path(info["folder"])
         self.max_upload_size = info.get("max_upload_size", 16 << 20)
-        self._listener = None
+        self._listener: PluginClient | None = None
         self._stopped = False
 
     def __repr__(self):
@@ -374,6 +378,7 @@ def start(host: str | None = None, port: int | None = None, folder=None, token: 
             return _handle
         explicit_token = token or os.environ.get("ORCHESTRATOR_TOKEN") or None
         s = Settings.from_env(host=host, port=port, folder=folder, token=token, **settings)
+        handle: ServiceHandle | AttachedHandle
         try:
             handle = run_service(s)
         except PortInUse:

@@ -26,6 +26,7 @@ sidecar (a user's own, a CLI run's) are never touched.
 from __future__ import annotations
 
 import bisect
+import builtins
 import json
 import logging
 import os
@@ -144,7 +145,7 @@ class FileStore:
         self.max_age = float(max_age)
         self._lock = threading.RLock()
         self._by_name: dict[str, FileRecord] = {}
-        self._order: list[FileRecord] = []  # ascending by (timestamp, filename)
+        self._order: builtins.list[FileRecord] = []  # ascending by (timestamp, filename)
         self._generations: dict[str, dict] = {}
         self._version = 0
         self._list_cache: dict[tuple, bytes] = {}
@@ -283,7 +284,7 @@ class FileStore:
         self._list_cache.clear()
 
     # ------------------------------------------------------------------ adding
-    def add_files(self, paths, meta: dict | None = None, sidecar: bool = True) -> list[FileRecord]:
+    def add_files(self, paths, meta: dict | None = None, sidecar: bool = True) -> builtins.list[FileRecord]:
         """Index files already written into the folder (by the engine) and write the sidecar.
 
         ``paths``: absolute or folder-relative paths ``{track}/{name}.mid``. ``meta``: chords,
@@ -292,7 +293,7 @@ class FileStore:
         hear about the files one fsync sooner).
         """
         meta = dict(meta or {})
-        new: list[FileRecord] = []
+        new: builtins.list[FileRecord] = []
         for p in paths:
             path = self.safe_existing_path(p)
             track = path.parent.name
@@ -336,8 +337,10 @@ class FileStore:
             return newest
         return ts
 
-    def write_sidecar(self, gen_id: str):
-        meta = self._generations.get(gen_id)
+    def write_sidecar(self, gen_id: str | None):
+        meta = self._generations.get(gen_id or "")
+        if gen_id is None:
+            return
         if meta is not None:
             self._write_sidecar(gen_id, meta)
 
@@ -348,7 +351,7 @@ class FileStore:
         data = json.dumps(meta, indent=1, default=str, allow_nan=False).encode()
         write_atomic(self.real_dir("meta") / f"{gen_id}.json", data, self.real_dir("temp"))
 
-    def write_uploaded(self, files: list[tuple[str, str, bytes]], meta: dict | None = None):
+    def write_uploaded(self, files: builtins.list[tuple[str, str, bytes]], meta: dict | None = None):
         """Write MIDI bytes uploaded by an attached process (``POST /api/publish``).
 
         ``files``: (track_type, filename, data). Atomic (temp/, fsync, replace), never overwrites:
@@ -470,10 +473,10 @@ class FileStore:
             counts[r.track_type] = counts.get(r.track_type, 0) + 1
         return counts
 
-    def generation(self, gen_id: str) -> dict | None:
-        return self._generations.get(gen_id)
+    def generation(self, gen_id: str | None) -> dict | None:
+        return self._generations.get(gen_id or "")
 
-    def latest(self, n: int = 20) -> list[FileRecord]:
+    def latest(self, n: int = 20) -> builtins.list[FileRecord]:
         with self._lock:
             return self._order[-n:][::-1]
 
@@ -526,7 +529,7 @@ class FileStore:
         if gen is not None and not any(
             f["filename"] in self._by_name for f in gen.get("files", ())
         ):
-            self._generations.pop(rec.generation, None)
+            self._generations.pop(rec.generation or "", None)
             try:
                 os.unlink(self.folder / "meta" / f"{rec.generation}.json")
             except OSError:
@@ -558,7 +561,7 @@ class FileStore:
                 pass
         return True
 
-    def announced_between(self, since: int, upto: int) -> list[dict]:
+    def announced_between(self, since: int, upto: int) -> builtins.list[dict]:
         """Files still indexed whose midi_ready had a seq in (since, upto]: what a plugin
         told of a history gap should fetch."""
         with self._lock:
@@ -584,11 +587,11 @@ class FileStore:
             block.setdefault(self._group_key(rec), []).append(rec)
         yield from block.values()
 
-    def enforce_retention(self, now: float | None = None, keep=()) -> list[str]:
+    def enforce_retention(self, now: float | None = None, keep=()) -> builtins.list[str]:
         """:meth:`retention_pass`, answering the names of the files removed."""
         return [r.filename for r in self.retention_pass(now, keep)]
 
-    def retention_pass(self, now: float | None = None, keep=()) -> list[FileRecord]:
+    def retention_pass(self, now: float | None = None, keep=()) -> builtins.list[FileRecord]:
         """Delete whole generations, oldest first: while more than ``max_files`` files are kept,
         and those older than ``max_age``. Returns the records removed.
 
@@ -598,7 +601,7 @@ class FileStore:
         generations in ``keep`` (ids: the one just announced), or without ``keep`` the newest,
         are never removed to honour the count (only by age)."""
         now = time.time() if now is None else now
-        removed: list[FileRecord] = []
+        removed: builtins.list[FileRecord] = []
         with self._lock:
             if not self._order or (self.max_files <= 0 and self.max_age <= 0):
                 return removed  # retention is off (the default)

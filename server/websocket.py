@@ -11,6 +11,7 @@ import itertools
 import logging
 import re
 import time
+from typing import Any
 
 from tornado.iostream import IOStream
 from tornado.web import HTTPError
@@ -20,7 +21,7 @@ from . import __version__
 from .config import SERVICE_ID
 from .generation import RequestError
 from .handlers import ApiError, RedactedLogs, check_host, check_origin_header, check_token
-from .hub import SLOW_CLIENT_CODE, Connection, TooLarge, TransportError, now_iso
+from .hub import SLOW_CLIENT_CODE, Connection, TooLarge, TransportError, now_iso, split_frames
 from .jsonio import JsonError, dumps, loads
 
 log = logging.getLogger("server.ws")
@@ -125,7 +126,7 @@ class PluginSocket(RedactedLogs, WebSocketHandler):
     def _close_conn(self, code: int, reason: str) -> None:
         """Close; a slow client (4000) gets longer than Tornado's 5 s to read up to the close
         frame, which tells it the ``since`` to resume from."""
-        ws = self.ws_connection  # (close() forgets it)
+        ws: Any = self.ws_connection  # (close() forgets it); private parts used if present
         self.close(code, reason)
         waiting = getattr(ws, "_waiting", None)
         if code == SLOW_CLIENT_CODE and waiting is not None and hasattr(ws, "_abort"):
@@ -139,15 +140,24 @@ class PluginSocket(RedactedLogs, WebSocketHandler):
         return ws is not None and not ws.is_closing()
 
     def _write_frame(self, frame: bytes):
-        """Write a frame built once by the hub (same bytes for every client: server frames are
-        not masked). Returns the stream's Future, done once flushed to the socket."""
+        """Write frames built once by the hub (the same bytes for every client: server frames
+        are not masked). Returns a Future done once flushed, or None if already sent.
+
+        Two writers (setting ``ws_writer``): ``"public"`` hands each message to Tornado's
+        ``write_message``; ``"raw"`` (the default) writes the hub's ready-made frames straight
+        to the socket when nothing is buffered, else through the IOStream, saving a frame build
+        and a Future per client per message. README "Speed" has the figures of both."""
         ws = self.ws_connection
         if ws is None or ws.is_closing():
             raise WebSocketClosedError()
-        stream = ws.stream
-        if type(stream) is IOStream and not stream.writing():
-            # fast path: nothing buffered, so a direct send keeps the order; most frames go
-            # out here without a Future or a loop callback (half the cost per client)
+        if self.service.settings.ws_writer == "public":
+            fut = None
+            for payload in split_frames(frame):
+                fut = self.write_message(payload)
+            return fut
+        stream: Any = ws.stream
+        if type(stream) is IOStream and hasattr(stream, "socket") and not stream.writing():
+            # fast path: nothing buffered, so a direct send keeps the order
             try:
                 n = stream.socket.send(frame)
             except (BlockingIOError, InterruptedError):

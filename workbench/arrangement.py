@@ -13,7 +13,8 @@ from pathlib import Path
 from workbench import midi
 from workbench.files import file_name, name_suffix
 from workbench.instruments import TRACKS, program_name
-from workbench.progression import parse_meter
+from workbench.keys import Key
+from workbench.progression import ChordEvent, Progression, parse_meter
 
 
 @dataclass(slots=True)
@@ -58,15 +59,15 @@ class Arrangement:
     """
 
     tracks: dict[str, Track]
-    chords: list
+    chords: list[ChordEvent]
     tempo: float
     meter: str
-    key: object  # workbench.keys.Key
+    key: Key
     style: str
     seed: int
     bars: int
     length_beats: float
-    progression: object = None  # the Progression played
+    progression: Progression | None = None  # the Progression played
     swing: float = 0.0
     count_in: bool = False
     offset: float = 0.0  # beat where bar 1 of the progression starts (one bar with a count-in)

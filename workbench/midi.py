@@ -84,7 +84,7 @@ def track_chunk(name: str, channel: int, program: int, notes, length_beats: floa
     Note-offs are written as note-ons with velocity 0 under running status: a byte fewer per
     event to build and to read, and every SMF reader understands it.
     """
-    keys = []
+    keys: list[int] = []
     add = keys.append
     for n in notes:
         s = round(n.start * PPQ)
@@ -95,7 +95,7 @@ def track_chunk(name: str, channel: int, program: int, notes, length_beats: floa
         add((s << 17) | 0x10000 | p | n.velocity)
         add((e << 17) | p)
     keys.sort()
-    data = []
+    data: list[int] = []
     app = data.append
     ext = data.extend
     prev = 0

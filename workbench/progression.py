@@ -134,14 +134,16 @@ def _transpose_token(token: str, semitones: int, flats: bool) -> str:
     if parse_chord(symbol).is_no_chord:
         return token
 
-    def move(m: re.Match) -> str:
+    def move(m: re.Match | None) -> str:
+        assert m is not None  # a readable chord starts with its root
         return note_name(note_pc(m.group(0)) + semitones, flats)
 
     root = _NOTE.match(symbol)
-    out = move(root) + symbol[root.end():]
+    out = move(root) + symbol[root.end() if root else 0:]
     slash = out.rfind("/")
-    if slash > 0 and _NOTE.fullmatch(out[slash + 1:]):
-        out = out[:slash + 1] + move(_NOTE.fullmatch(out[slash + 1:]))
+    bass = _NOTE.fullmatch(out[slash + 1:]) if slash > 0 else None
+    if bass:
+        out = out[:slash + 1] + move(bass)
     return out + (":" + beats if beats else "")
 
 

@@ -414,7 +414,7 @@ def lead(prev: tuple | None, pcs: tuple, lo: int, hi: int, center: float,
     if len(_LEAD_CACHE) > 20000:
         _LEAD_CACHE.clear()
     _LEAD_CACHE[key] = best
-    return best
+    return best if best is not None else ()
 
 
 def nearest(pc: int, target: float, lo: int, hi: int) -> int:

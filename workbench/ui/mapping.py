@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
 
 from workbench.band.generate import REPEAT_RANGE, TEMPO_RANGE  # noqa: F401  (the sliders' ends)
 from workbench.errors import WorkbenchError
@@ -143,7 +144,7 @@ def generate_kwargs(state: dict) -> dict:
 class Check:
     ok: bool
     message: str                  # plain words, shown under the box
-    progression: object = None    # the parsed Progression when ok
+    progression: Any = None       # the parsed Progression when ok
     bar: int | None = None
     symbol: str | None = None
 
