@@ -141,10 +141,11 @@ class Service:
             "token_required": s.token_required}})
 
     def _check_engine(self):
-        self.engine_ok = engine_available()
-        if self.engine_ok:
+        ok = engine_available()
+        if ok:
             self.store.ensure_folders((*valid_tracks(), "band"))
-        else:
+        self.engine_ok = ok  # (after the folders exist)
+        if not ok:
             log.warning("the band engine (workbench) is not importable yet; generation answers 503")
 
     def housekeeping(self):

@@ -222,7 +222,11 @@ class AttachedHandle:
 
         meta = arrangement_meta(arrangement)
         if _same_dir(self.folder, self.instance):
-            # same machine, same folder: the engine writes in place, the service indexes
+            # same machine, same folder: the engine writes in place, the service indexes (after
+            # the same check as the service's own: no linked folder, before writing)
+            from .store import FileStore
+
+            FileStore(self.folder).check_dirs([*arrangement.tracks, "band"])
             paths = arrangement.write(self.folder)
             rel = [str(Path(p).resolve().relative_to(self.folder.resolve())) for p in paths]
             body = {"paths": rel, "meta": meta, "source": "attached"}

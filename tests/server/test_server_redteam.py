@@ -49,6 +49,15 @@ async def recv_type(ws, kind: str, timeout: float = 10) -> dict:
 
 
 # ---------------------------------------------------------------------------- 1. linked folders
+def ready(svc):
+    """Wait until the service has checked its engine (and made its track folders), so that a
+    test changing the folders does not race with it."""
+    deadline = time.time() + 30
+    while not svc.service.engine_ok and time.time() < deadline:
+        time.sleep(0.01)
+    return svc
+
+
 @pytest.fixture
 def outside(tmp_path):
     out = tmp_path / "outside"
@@ -86,7 +95,7 @@ def test_retention_through_a_linked_folder_touches_nothing_outside(make_service,
 def test_publish_into_a_linked_new_track_folder_writes_nothing(make_service, outside):
     import base64
 
-    svc = make_service()
+    svc = ready(make_service())
     os.symlink(outside, svc.folder / "strings")
     data = base64.b64encode(b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0").decode()
     r = http(svc.url, "POST", "/api/publish", {"files": [
@@ -97,7 +106,7 @@ def test_publish_into_a_linked_new_track_folder_writes_nothing(make_service, out
 
 
 def test_generation_into_a_linked_track_folder_writes_nothing(make_service, outside):
-    svc = make_service()
+    svc = ready(make_service())
     shutil.rmtree(svc.folder / "pad", ignore_errors=True)
     os.symlink(outside, svc.folder / "pad")
     r = http(svc.url, "POST", "/api/generate", dict(SMALL, tracks=["bass", "pad"]))
@@ -107,7 +116,7 @@ def test_generation_into_a_linked_track_folder_writes_nothing(make_service, outs
 
 
 def test_linked_temp_or_meta_folder_is_refused(make_service, outside):
-    svc = make_service()
+    svc = ready(make_service())
     shutil.rmtree(svc.folder / "temp")
     os.symlink(outside, svc.folder / "temp")
     r = http(svc.url, "POST", "/api/generate", SMALL)
