@@ -295,6 +295,18 @@ def _generate_n(svc, n):
     return names
 
 
+async def files_heard(ws, quiet: float = 2.0) -> set[str]:
+    """The file names of the midi_ready messages received until ``quiet`` s pass without any."""
+    heard = set()
+    while True:
+        try:
+            m = json.loads(await asyncio.wait_for(ws.recv(), quiet))
+        except TimeoutError:
+            return heard
+        if m["type"] == "midi_ready":
+            heard.add(m["filename"])
+
+
 def test_history_is_rebuilt_from_the_index_after_a_restart(tmp_path):
     folder = tmp_path / "band"
     first = run_service(settings_for(folder))
@@ -309,15 +321,7 @@ def test_history_is_rebuilt_from_the_index_after_a_restart(tmp_path):
             async with websockets.connect(url) as c:
                 hello = json.loads(await c.recv())
                 assert hello["since_reset"] is True
-                heard = set()
-                while True:
-                    try:
-                        m = json.loads(await asyncio.wait_for(c.recv(), 2))
-                    except TimeoutError:
-                        break
-                    if m["type"] == "midi_ready":
-                        heard.add(m["filename"])
-                return heard
+                return await files_heard(c)
 
         heard = run(ws())
         assert set(missed) <= heard
@@ -339,15 +343,7 @@ def test_history_gap_lists_the_files_to_fetch(tmp_path):
                 assert gap["type"] == "notification" and gap["history_gap"] is True
                 listed = {f["filename"] for f in gap["files"]}
                 assert all(set(f) >= {"filename", "url_path", "track_type"} for f in gap["files"])
-                heard = set()
-                while True:
-                    try:
-                        m = json.loads(await asyncio.wait_for(c.recv(), 2))
-                    except TimeoutError:
-                        break
-                    if m["type"] == "midi_ready":
-                        heard.add(m["filename"])
-                return listed, heard
+                return listed, await files_heard(c)
 
         listed, heard = run(ws())
         assert listed | heard == set(names) and listed and not listed & heard
