@@ -66,6 +66,22 @@ def _per_track(name, mapping, convert):
     return out
 
 
+def _song_inputs(song, style, tempo, meter, key, repeat, choruses):
+    """A Song plays its form ``choruses`` times (``repeat`` if None); the style, meter, key and
+    tempo not given come from the song (its tempo, else the style's usual one)."""
+    from workbench.song.model import Song
+
+    if not isinstance(song, Song):
+        return song, style or "pop", 120 if tempo is None else tempo, choruses or repeat
+    if meter is not None and str(meter).strip() != song.meter:
+        raise song.error(f"the song is in {song.meter}; it cannot be played in {meter}",
+                         token=str(meter))
+    style = style or song.workbench_style
+    if tempo is None:
+        tempo = song.tempo or get_style(style).default_tempo
+    return song.progression(repeat if choruses is None else choruses), style, tempo, 1
+
+
 def _progression(progression, meter, key, style):
     from workbench.progression import Progression, parse_progression
 
@@ -116,9 +132,9 @@ def _shifted_chords(prog, repeat, offset):
     return out
 
 
-def generate(progression, style="pop", tracks=None, tempo=120, meter=None, key=None, seed=0,
+def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=None, seed=0,
              swing=None, humanize=0.0, intensity=0.5, instruments=None, levels=None,
-             density=None, count_in=False, repeat=1, ending=True) -> Arrangement:
+             density=None, count_in=False, repeat=1, ending=True, choruses=None) -> Arrangement:
     """Play a progression as a band.
 
     ``progression`` is a :class:`~workbench.progression.Progression`, bar notation
@@ -135,7 +151,13 @@ def generate(progression, style="pop", tracks=None, tempo=120, meter=None, key=N
     With ``meter=None`` a text progression is read in 4/4, or in the style's own meter if it
     has no 4/4 (waltz); a :class:`Progression` keeps its meter unless ``meter`` says otherwise
     (then its text is read again). ``key`` names the key of the files and key signature.
+
+    ``progression`` may be a :class:`~workbench.song.Song`: the band plays its form in playing
+    order ``choruses`` times (default ``repeat``), and ``style``/``meter``/``key``/``tempo``
+    left None come from the song. Otherwise ``style`` None is pop and ``tempo`` None 120 bpm.
     """
+    progression, style, tempo, repeat = _song_inputs(progression, style, tempo, meter, key,
+                                                      repeat, choruses)
     st = get_style(style)
     names = _tracks(tracks)
     try:
