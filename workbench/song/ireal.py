@@ -76,7 +76,11 @@ def unscramble(chart: str) -> str:
         out.append(scramble_block(chart[:50]))
         chart = chart[50:]
     out.append(chart)
-    return "".join(out).replace("Kcl", "| x").replace("LZ", " |").replace("XyQ", "   ")
+    return _expand("".join(out))
+
+
+def _expand(chart: str) -> str:
+    return chart.replace("Kcl", "| x").replace("LZ", " |").replace("XyQ", "   ")
 
 
 def read_ireal(text: str) -> SongList:
@@ -134,7 +138,7 @@ def _read_song(part: str, old: bool) -> Song:
             raise SongError(f"damaged song: {len(fields)} fields where the irealbook format has 6",
                             title, token=part[:40])
         composer, style, key_text, chart, groove, tempo, repeats = (
-            fields[1], fields[2], fields[3], fields[5], "", "", "")
+            fields[1], fields[2], fields[3], _expand(fields[5]), "", "", "")
     else:
         if len(fields) < 7:
             raise SongError(f"damaged song: {len(fields)} fields where the irealb format has 7 "

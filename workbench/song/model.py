@@ -203,8 +203,7 @@ class Song:
             if bar.coda and not jumped and i > 0 and (not last or has_jump):
                 return  # earlier choruses end where the coda begins; it is reached by a jump
             if bar.ending:
-                end = self._ending_repeat(i)
-                wanted = max(self._group_endings(i)) if jumped else taken.get(end, 1)
+                wanted = max(self._group_endings(i)) if jumped else taken.get(self._repeat_target(i), 1)
                 if wanted not in bar.ending:
                     target = self._ending_for(i, wanted)
                     if target is not None and target != i:
@@ -220,10 +219,12 @@ class Song:
                 i = coda_start
                 continue
             if bar.repeat_end and not jumped:
-                done = taken.get(i, 1)
-                if done < bar.repeat_end:
-                    taken[i] = done + 1
-                    i = self._repeat_target(i)
+                target = self._repeat_target(i)
+                done = taken.get(target, 1)
+                # an ending closed by :| with another ending after it always goes round again
+                if done < bar.repeat_end or self._ending_follows(i):
+                    taken[target] = done + 1
+                    i = target
                     continue
             if bar.jump and last and not jumped:
                 jumped = bar.jump
@@ -236,23 +237,28 @@ class Song:
                 continue
             i += 1
 
-    def _ending_repeat(self, i: int) -> int:
-        """The repeat-end bar that counts the passes for the ending starting at bar ``i``: the
-        ``:|`` inside it, or (for a later ending) the one just before it."""
-        for k in range(i, len(self.bars)):
-            if k > i and self.bars[k].ending:
-                break
-            if self.bars[k].repeat_end:
-                return k
-        return next((k for k in range(i - 1, -1, -1) if self.bars[k].repeat_end), i)
-
-    def _repeat_target(self, end: int) -> int:
-        for k in range(end, -1, -1):
+    def _repeat_target(self, i: int) -> int:
+        """Where the repeat that bar ``i`` is in starts: its ``|:``, or just after the ``:|``
+        before it (a ``:|`` followed by another ending belongs to the same repeat), or the top."""
+        for k in range(i, -1, -1):
             if self.bars[k].repeat_start:
                 return k
-            if k != end and self.bars[k].repeat_end:
+            if k != i and self.bars[k].repeat_end and not (
+                    k + 1 < len(self.bars) and self.bars[k + 1].ending):
                 return k + 1
         return 0
+
+    def _ending_follows(self, i: int) -> bool:
+        """Whether bar ``i`` is in a numbered ending that has a later ending after it."""
+        start = next((k for k in range(i, -1, -1) if self.bars[k].ending or self.bars[k].repeat_start), None)
+        if start is None or not self.bars[start].ending:
+            return False
+        for k in range(i + 1, len(self.bars)):
+            if self.bars[k].repeat_start:
+                return False
+            if self.bars[k].ending:
+                return True
+        return False
 
     def _group_endings(self, i: int) -> list[int]:
         """The ending numbers of the group the ending at bar ``i`` belongs to."""
