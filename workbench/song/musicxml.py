@@ -40,6 +40,16 @@ _KINDS: dict[str, frozenset] = {
     "minor-13th": frozenset({0, 3, 7, 10, 2, 5, 9}), "suspended-second": frozenset({0, 2, 7}),
     "suspended-fourth": frozenset({0, 5, 7}), "power": frozenset({0, 7}),
 }
+# the workbench's spelling of each kind, to name a chord as the score wrote it (kind + degrees)
+_KIND_TEXT = {
+    "major": "", "minor": "m", "augmented": "aug", "diminished": "dim", "dominant-seventh": "7",
+    "major-seventh": "maj7", "minor-seventh": "m7", "diminished-seventh": "dim7",
+    "augmented-seventh": "aug7", "half-diminished-seventh": "m7b5", "minor-major-seventh": "mMaj7",
+    "major-sixth": "6", "minor-sixth": "m6", "dominant-ninth": "9", "major-ninth": "maj9",
+    "minor-ninth": "m9", "dominant-11th": "11", "minor-11th": "m11", "dominant-13th": "13",
+    "major-13th": "maj13", "minor-13th": "m13", "suspended-second": "sus2",
+    "suspended-fourth": "sus4", "power": "5",
+}
 _KIND_ALIASES = {"dominant": "dominant-seventh", "half-diminished": "half-diminished-seventh",
                  "major-minor": "minor-major-seventh", "dominant-ninth": "dominant-ninth"}
 # degree → semitones above the root (degrees of <degree-value>)
@@ -238,20 +248,26 @@ def _read_harmony(song: Song, cs, i: int):
     intervals = set(_KINDS.get(kind, ()))
     if not intervals:
         raise song.error(f"unknown chord kind {cs.chordKind!r}", i + 1, cs.chordKind)
+    written = _KIND_TEXT.get(kind, "")
     for mod in cs.chordStepModifications:
-        semis = (_DEGREE.get(int(mod.degree), 0) + int(mod.interval.semitones if mod.interval else 0)) % 12
-        plain = _DEGREE.get(int(mod.degree), 0) % 12
+        degree = int(mod.degree)
+        alter = int(mod.interval.semitones) if mod.interval else 0
+        plain = _DEGREE.get(degree, 0) % 12
+        sign = "b" if alter < 0 else "#" if alter > 0 else ""
         if mod.modType == "add":
-            intervals.add(semis)
+            intervals.add((plain + alter) % 12)
+            written += sign + str(degree) if sign or degree in (9, 11, 13) else f"add{degree}"
         elif mod.modType == "subtract":
             intervals.discard(plain)
+            written += f"no{degree}"
         elif mod.modType == "alter":
             intervals.discard(plain)
-            intervals.add(semis)
+            intervals.add((plain + alter) % 12)
+            written += sign + str(degree)
     bass = cs.bass()
     tail = f"/{_name(bass)}" if bass is not None and bass.name != root.name else ""
     wanted = frozenset(intervals)
-    for text in (cs.chordKindStr or "", _quality_text(wanted, kind)):
+    for text in (cs.chordKindStr or "", written, _quality_text(wanted, kind)):
         try:
             chord = parse_chord(root_name + text + tail)
         except ChordError:
@@ -457,6 +473,7 @@ def _full_score(song: Song, arrangement) -> list:
     """One part for the chords (with the sections of the take) and one per track, in the
     take's playing order."""
     from music21 import expressions, instrument, note, stream
+    from music21 import meter as m21meter
 
     prog = arrangement.progression
     bpb = arrangement.beats_per_bar
@@ -493,8 +510,8 @@ def _full_score(song: Song, arrangement) -> list:
             start = round(n.start * 12) / 12
             length = max(round((n.end - n.start) * 12) / 12, 1 / 12)
             part.insert(start, note.Note(n.pitch, quarterLength=length))
-        part.makeMeasures(inplace=True)
-        part.makeRests(fillGaps=True, inplace=True, timeRangeFromBarDuration=True)
-        part.makeTies(inplace=True)
-        parts.append(part)
+        part.insert(0, m21meter.TimeSignature(arrangement.meter))
+        if not track.notes or track.notes[-1].end < arrangement.length_beats:
+            part.insert(arrangement.length_beats - 1 / 12, note.Rest(quarterLength=1 / 12))
+        parts.append(part.makeNotation())
     return parts
