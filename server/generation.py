@@ -24,6 +24,7 @@ from .store import FileRecord, FileStore
 TRACK_ALIASES = {"drum": "drums", "piano": "keys", "pads": "pad", "guitars": "guitar"}
 MAX_CHORDS = 512
 MAX_REPEAT = 64
+MAX_SONG_CHARS = 1 << 20  # an iReal playlist link or a base64 MusicXML (the body limit is 1 MB)
 
 
 class RequestError(ValueError):
@@ -85,6 +86,10 @@ class GenerationRequest:
     options: dict = field(default_factory=dict)
     request_id: str | None = None
     source_field: str = "chords"
+    song: str | None = None  # an iReal Pro link (or playlist), a song in bar notation
+    musicxml: bytes | None = None  # a MusicXML / .mxl lead sheet (base64 in the JSON)
+    song_index: int | None = None  # which song of a playlist (0-based)
+    choruses: int | None = None  # times the song's form is played (default: repeat)
 
 
 def _number(body, names, default, lo, hi, kind=float):
@@ -123,13 +128,16 @@ def parse_request(body) -> GenerationRequest:
         if body.get(name) not in (None, "", []):
             raw, req.source_field = body[name], name
             break
-    if raw is None:
+    if _song_fields(body, req, raw):
+        pass
+    elif raw is None:
         raise RequestError(
             "give the chords: 'chords' (a list like [\"C\", \"Am\", \"F\", \"G\"]), "
-            "'progression' (text like \"| C Am | F G |\") or 'chord_progression' (\"C-Am-F-G\")",
+            "'progression' (text like \"| C Am | F G |\"), 'chord_progression' (\"C-Am-F-G\"), "
+            "'song' (an iReal Pro link) or 'musicxml' (a lead sheet, base64)",
             field="chords",
         )
-    if isinstance(raw, list):
+    elif isinstance(raw, list):
         if not raw or not all(isinstance(c, str) and c.strip() for c in raw):
             bad = next((i for i, c in enumerate(raw) if not (isinstance(c, str) and c.strip())), 0)
             raise RequestError(f"{req.source_field}[{bad}] must be a chord symbol (a string)",
@@ -149,7 +157,8 @@ def parse_request(body) -> GenerationRequest:
     if req.text is not None and len(req.text) > 8 * MAX_CHORDS:
         raise RequestError("progression text too long", field=req.source_field)
 
-    req.tempo = _number(body, ("bpm", "tempo"), 120.0, 20, 300)
+    song = req.song is not None or req.musicxml is not None  # a song brings its tempo and style
+    req.tempo = _number(body, ("bpm", "tempo"), None if song else 120.0, 20, 300)
     req.seed = _number(body, ("seed",), 0, 0, 2**31 - 1, kind=int)
     req.repeat = _number(body, ("repeat",), 1, 1, MAX_REPEAT, kind=int)
     req.duration = _number(body, ("duration",), None, 1, 4096)
@@ -174,15 +183,15 @@ def parse_request(body) -> GenerationRequest:
         req.tracks = clean
 
     styles = style_infos()
-    style = body.get("style", "pop")
-    if not isinstance(style, str) or style not in styles:
+    style = body.get("style", None if song else "pop")
+    if (style is not None or not song) and (not isinstance(style, str) or style not in styles):
         raise RequestError(f"unknown style {style!r}; valid styles: {', '.join(styles)}",
                            field="style", value=style, valid=list(styles))
     req.style = style
 
     meter = body.get("meter") or body.get("time_signature")
     if meter is not None:
-        meters = tuple(getattr(styles[style], "meters", ()) or ())
+        meters = tuple(getattr(styles.get(style), "meters", ()) or ())
         if not isinstance(meter, str) or (meters and meter not in meters):
             raise RequestError(f"meter {meter!r} not supported by style {style!r}; valid: "
                                f"{', '.join(meters)}", field="meter", value=meter, valid=meters)
@@ -289,9 +298,61 @@ def write_arrangement(arr, store: FileStore, request=None, sidecar=True) -> list
     return store.add_files(paths, arrangement_meta(arr, request), sidecar=sidecar)
 
 
+def _song_fields(body: dict, req: GenerationRequest, raw) -> bool:
+    """Read ``song`` / ``musicxml`` (+ ``song_index``, ``choruses``); whether the request is one."""
+    import base64
+    import binascii
+
+    given = [name for name in ("song", "musicxml") if body.get(name) not in (None, "")]
+    if not given:
+        return False
+    if raw is not None or len(given) > 1:
+        raise RequestError(f"give one source: {', '.join(given + ([req.source_field] if raw is not None else []))} "
+                           "were all given", field=given[-1])
+    name = req.source_field = given[0]
+    value = body[name]
+    if not isinstance(value, str):
+        raise RequestError(f"{name} must be a text", field=name)
+    if len(value) > MAX_SONG_CHARS:
+        raise RequestError(f"{name} is longer than {MAX_SONG_CHARS} characters", field=name)
+    if name == "song":
+        req.song = value
+    else:
+        try:
+            req.musicxml = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError("musicxml must be the file's bytes in base64", field=name) from None
+    req.song_index = _number(body, ("song_index",), None, 0, 100000, kind=int)
+    req.choruses = _number(body, ("choruses",), None, 1, MAX_REPEAT, kind=int)
+    return True
+
+
+def _run_song(req: GenerationRequest, store: FileStore, sidecar=True) -> list[FileRecord]:
+    """The engine reads the song (the playlist's ``song_index``) and plays its form."""
+    wb = _wb()
+    from workbench.song.sources import pick_song
+
+    try:
+        songs = wb.read_songs(req.musicxml if req.musicxml is not None else req.song)
+        song = pick_song(songs, req.song_index)
+        arr = wb.generate(song, style=req.style, tracks=req.tracks, tempo=req.tempo, key=req.key,
+                          seed=req.seed, meter=req.meter, repeat=req.repeat,
+                          choruses=req.choruses, **req.options)
+    except wb.SongError as exc:
+        field = exc.field if exc.field not in (None, "song", "progression") else req.source_field
+        raise RequestError(str(exc), error="bad song", field=field, value=exc.token, bar=exc.bar,
+                           song=exc.song, song_index=exc.index) from None
+    except ValueError as exc:
+        raise RequestError(str(exc), field=getattr(exc, "field", None),
+                           value=getattr(exc, "value", None)) from None
+    return write_arrangement(arr, store, req, sidecar=sidecar)
+
+
 def run_engine(req: GenerationRequest, store: FileStore, sidecar=True) -> list[FileRecord]:
     """Parse, generate, write, index. Runs in a worker thread. Raises RequestError."""
     wb = _wb()
+    if req.song is not None or req.musicxml is not None:
+        return _run_song(req, store, sidecar)
     source = req.chords if req.chords is not None else req.text
     meter = req.meter
     if meter is None:  # 4/4 unless the style cannot play it (a waltz)
