@@ -129,3 +129,16 @@ def test_error_carries_the_title():
     with pytest.raises(SongError) as info:
         parse_song("Title: Blues\n| C7 | Q7 |")
     assert str(info.value).startswith("'Blues', bar 2: unknown chord 'Q7'")
+
+
+def test_readme_example_plays_as_the_readme_says():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    block = readme.split("```\nTitle: Blue Road", 1)[1].split("```", 1)[0]
+    song = parse_song("Title: Blue Road" + block)
+    assert (song.title, song.key.name, song.workbench_style) == ("Blue Road", "F major", "swing")
+    played = [i for i, _ in song.playing_order()]
+    assert played == [0, 1, 2, 3, 4, 5, 6, 7, 2, 3, 4, 5, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+                      10, 11, 12, 18, 19]
+    assert len(played) == 27
+    three = song.playing_order(3)
+    assert [i for i, c in three if c == 1] == [2, 3, 4, 5, 6, 7, 2, 3, 4, 5, 8, 9, *range(10, 18)]
