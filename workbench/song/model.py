@@ -320,6 +320,31 @@ class Song:
         return Progression(events, meter, bar_beats, len(order), self.key, False, text, texts,
                            sections=sections, choruses=chorus_of)
 
+    def transpose(self, semitones: int) -> Song:
+        """The same song moved by ``semitones`` (chords, alternates, melody and key), its chords
+        spelled for the new key.
+
+        >>> from workbench.song.text import parse_song
+        >>> parse_song("[A] | Cm7 F7 | Bbmaj7 (E7) |").transpose(2).bars[1].symbols
+        ['Cmaj7']
+        """
+        from dataclasses import replace
+
+        from workbench.chords import parse_chord
+        from workbench.progression import _transpose_token
+
+        key = self.key.transpose(semitones)
+        flats = key.prefers_flats
+
+        def move(items):
+            return [(o, None if c is None else parse_chord(_transpose_token(c.symbol, semitones, flats)))
+                    for o, c in items]
+
+        bars = [replace(b, chords=move(b.chords), alternates=move(b.alternates),
+                        notes=[n._replace(pitch=n.pitch + semitones) for n in b.notes],
+                        comments=list(b.comments)) for b in self.bars]
+        return replace(self, bars=bars, key=key)
+
     # -- other forms ------------------------------------------------------------------------------
     def to_text(self) -> str:
         """The song in bar notation with its form (see :func:`workbench.song.text.parse_song`)."""

@@ -38,7 +38,7 @@ from workbench.progression import METERS, ChordEvent
 from workbench.song.model import Bar, Song
 from workbench.song.styles import map_style
 
-__all__ = ["parse_song", "song_to_text"]
+__all__ = ["parse_song", "song_to_text", "is_song_text"]
 
 _HEADER = re.compile(r"^\s*(title|composer|key|meter|time|tempo|style)\s*:\s*(.*?)\s*$", re.I)
 _TOKEN = re.compile(r"""
@@ -54,6 +54,12 @@ _TOKEN = re.compile(r"""
   | (?P<word>(?:[^\s|:\[]|:(?!\|))+)
   | (?P<space>[ \t\r]+)
 """, re.X)
+# what only song notation has (parse_progression reads the rest)
+_SONG_SYNTAX = re.compile(r"""
+    ^[ \t]*(?:title|composer|key|meter|time|tempo|style)[ \t]*:
+  | \[[^\]\n|]*\] | \|: | :\| | \([A-G][^)\s]*\)
+  | (?<![^\s|])(?:segno|fine|coda|to[ \t]*coda|d\.[cs]\.|pickup|fermata|/|\d+(?:[.,]\d+)*\.)(?![^\s|])
+""", re.I | re.M | re.X)
 _ENDING = re.compile(r"^\d+(?:[.,]\d+)*\.$")
 _LENGTH = re.compile(r"^(.*?):(\d+(?:\.\d+)?)$")
 
@@ -104,6 +110,16 @@ def parse_song(text, meter: str | None = None, key=None, title: str | None = Non
     else:
         song.key = detect_key(_weighted(song))
     return song
+
+
+def is_song_text(text) -> bool:
+    """Whether ``text`` uses song notation (header lines, sections, repeats, marks) beyond what
+    :func:`~workbench.progression.parse_progression` reads.
+
+    >>> is_song_text("| C Am | F G |"), is_song_text("[A] |: C | G :|")
+    (False, True)
+    """
+    return isinstance(text, str) and _SONG_SYNTAX.search(text) is not None
 
 
 def _weighted(song: Song) -> list[ChordEvent]:
