@@ -129,6 +129,7 @@ def test_round_trip_keeps_chords_per_bar_and_form(tmp_path, source, suffix):
     assert path.is_file() and not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
     back = read_musicxml(path)
     assert notes_per_bar(back) == notes_per_bar(song)
+    assert chords_per_bar(back) == chords_per_bar(song)  # spelled as written, too
     assert form(back) == form(song)
     for choruses in (1, 2):
         assert back.playing_order(choruses) == song.playing_order(choruses)

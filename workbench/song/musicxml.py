@@ -333,7 +333,9 @@ def _chord_symbol(chord):
     for mod_type, degree, alter in mods:
         cs.addChordStepModification(harmony.ChordStepModification(mod_type, degree, alter),
                                     updatePitches=False)
-    cs.chordKindStr = chord.quality if chord.quality not in ("maj",) else ""
+    # the kind's text is the symbol as written (G7sus stays G7sus; the kind says dominant)
+    written = text[len(root):]
+    cs.chordKindStr = written.rsplit("/", 1)[0] if chord.is_slash else written
     return cs
 
 

@@ -10,7 +10,7 @@ from workbench.band.styles import STYLES
 
 # words in the source's style text → band style, first match wins (so "Bossa" beats "Latin")
 _WORDS = (
-    ("bossa", "bossa"), ("samba", "bossa"), ("latin", "bossa"), ("afox", "bossa"),
+    ("jazz waltz", "swing"), ("bossa", "bossa"), ("samba", "bossa"), ("latin", "bossa"), ("afox", "bossa"),
     ("bai", "bossa"), ("cha cha", "bossa"), ("bolero", "ballad"), ("tango", "bossa"),
     ("waltz", "waltz"), ("ballad", "ballad"), ("shuffle", "shuffle"), ("blues", "shuffle"),
     ("swing", "swing"), ("bop", "swing"), ("jazz", "swing"), ("gypsy", "swing"),
