@@ -161,3 +161,17 @@ def test_generate_still_defaults_for_text():
 def test_melody_track_and_repr():
     song = parse_song("Title: T\n[A] | C | G |")
     assert song.melody is None and "'T'" in repr(song) and isinstance(song, Song)
+
+
+def test_songs_load_without_music21():
+    """parse_song and read_ireal stay light: music21 loads only for MusicXML."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import sys, workbench; workbench.parse_song('[A] |: C | G :|').progression(2); "
+            "workbench.read_ireal('irealbook://T%3DC%3DPop%3DC%3Dn%3D[C   |G   Z'); "
+            "print('music21' in sys.modules, 'ipywidgets' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=Path(__file__).resolve().parents[2]).stdout
+    assert out.split() == ["False", "False"]
