@@ -30,6 +30,7 @@ from .store import FileRecord, FileStore, UnsafePath
 TRACK_ALIASES = {"drum": "drums", "piano": "keys", "pads": "pad", "guitars": "guitar"}
 MAX_CHORDS = 512
 MAX_REPEAT = 64
+MAX_SONG_CHARS = 1 << 20  # an iReal playlist link or a base64 MusicXML (the body limit is 1 MB)
 
 
 class RequestError(ValueError):
@@ -128,6 +129,10 @@ class GenerationRequest:
     request_id: str | None = None
     source_field: str = "chords"
     renames: dict = field(default_factory=dict)
+    song: str | None = None  # an iReal Pro link (or playlist), a song in bar notation
+    musicxml: bytes | None = None  # a MusicXML / .mxl lead sheet (base64 in the JSON)
+    song_index: int | None = None  # which song of a playlist (0-based)
+    choruses: object = None  # times the song's form is played (default: repeat)
 
 
 def _number(body, names, default, lo, hi):
@@ -175,13 +180,16 @@ def parse_request(body) -> GenerationRequest:
         if body.get(name) not in (None, "", []):
             raw, req.source_field = body[name], name
             break
-    if raw is None:
+    if _song_fields(body, req, raw):
+        pass
+    elif raw is None:
         raise RequestError(
             "give the chords: 'chords' (a list like [\"C\", \"Am\", \"F\", \"G\"]), "
-            "'progression' (text like \"| C Am | F G |\") or 'chord_progression' (\"C-Am-F-G\")",
+            "'progression' (text like \"| C Am | F G |\"), 'chord_progression' (\"C-Am-F-G\"), "
+            "'song' (an iReal Pro link) or 'musicxml' (a lead sheet, base64)",
             field="chords",
         )
-    if isinstance(raw, list):
+    elif isinstance(raw, list):
         bad = next((i for i, c in enumerate(raw) if not (isinstance(c, str) and c.strip())), None)
         if bad is not None:
             raise RequestError(f"{req.source_field}[{bad}] must be a chord symbol (a text)",
@@ -204,12 +212,13 @@ def parse_request(body) -> GenerationRequest:
     meter_name, meter = _first(body, "meter", "time_signature")
     renames.update(tempo=tempo_name, tracks=tracks_name, meter=meter_name)
     req.renames = renames
-    req.tempo = 120 if tempo is None else tempo
+    song = req.song is not None or req.musicxml is not None  # a song brings its tempo and style
+    req.tempo = (None if song else 120) if tempo is None else tempo
     if isinstance(tracks, list):  # the plugins' own names for the tracks
         tracks = [TRACK_ALIASES.get(t.lower(), t) if isinstance(t, str) else t for t in tracks]
     req.tracks = tracks
     req.meter = meter
-    req.style = body.get("style", "pop")
+    req.style = body.get("style", None if song else "pop")
     req.seed = body.get("seed", 0)
     req.repeat = body.get("repeat", 1)
     req.key = body.get("key") or None
@@ -351,11 +360,66 @@ def write_arrangement(arr, store: FileStore, request=None, sidecar=True) -> list
     return store.add_files(paths, arrangement_meta(arr, request), sidecar=sidecar)
 
 
+def _song_fields(body: dict, req: GenerationRequest, raw) -> bool:
+    """Read ``song`` / ``musicxml`` (+ ``song_index``, ``choruses``); whether the request is one."""
+    import base64
+    import binascii
+
+    given = [name for name in ("song", "musicxml") if body.get(name) not in (None, "")]
+    if not given:
+        return False
+    if raw is not None or len(given) > 1:
+        raise RequestError(f"give one source: {', '.join(given + ([req.source_field] if raw is not None else []))} "
+                           "were all given", field=given[-1])
+    name = req.source_field = given[0]
+    value = body[name]
+    if not isinstance(value, str):
+        raise RequestError(f"{name} must be a text", field=name)
+    if len(value) > MAX_SONG_CHARS:
+        raise RequestError(f"{name} is longer than {MAX_SONG_CHARS} characters", field=name)
+    if name == "song":
+        req.song = value
+    else:
+        try:
+            req.musicxml = base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            raise RequestError("musicxml must be the file's bytes in base64", field=name) from None
+    index = body.get("song_index")
+    if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
+        raise RequestError(f"song_index must be a whole number from 0, not {index!r}",
+                           field="song_index", value=_jsonable(index))
+    req.song_index = index
+    req.choruses = body.get("choruses")  # the engine checks it, as it does repeat
+    return True
+
+
+def _run_song(req: GenerationRequest, store: FileStore, sidecar=True) -> list[FileRecord]:
+    """The engine reads the song (the playlist's ``song_index``) and plays its form."""
+    wb = _wb()
+    from workbench.song.sources import pick_song
+
+    try:
+        songs = wb.read_songs(req.musicxml if req.musicxml is not None else req.song)
+        song = pick_song(songs, req.song_index)
+        arr = wb.generate(song, style=req.style, tracks=req.tracks, tempo=req.tempo, key=req.key,
+                          seed=req.seed, meter=req.meter, repeat=req.repeat,
+                          choruses=req.choruses, **req.options)
+    except wb.SongError as exc:
+        field = exc.field if exc.field not in (None, "song", "progression") else req.source_field
+        raise RequestError(str(exc), error="bad song", field=field, value=_jsonable(exc.token),
+                           bar=exc.bar, song=exc.song, song_index=exc.index) from None
+    except WorkbenchError as exc:
+        raise RequestError.from_engine(exc, req.renames) from None
+    return write_arrangement(arr, store, req, sidecar=sidecar)
+
+
 def run_engine(req: GenerationRequest, store: FileStore, sidecar=True) -> list[FileRecord]:
     """Parse, generate, write, index. Runs in a worker thread. Raises RequestError."""
     wb = _wb()
     from workbench.band.styles import get_style
 
+    if req.song is not None or req.musicxml is not None:
+        return _run_song(req, store, sidecar)
     source = req.chords if req.chords is not None else req.text
     try:
         meter = req.meter

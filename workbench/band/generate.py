@@ -128,6 +128,25 @@ def _key(key):
         raise WorkbenchError(str(exc), field="key", value=key) from None
 
 
+def _song_inputs(song, style, tempo, meter, repeat, choruses):
+    """A Song plays its form ``choruses`` times (``repeat`` if None); the style, meter and tempo
+    not given come from the song (its tempo, else the style's usual one). For a progression,
+    ``choruses`` is another name for ``repeat``."""
+    from workbench.song.model import Song
+
+    times = repeat if choruses is None else choruses
+    times = _whole("repeat" if choruses is None else "choruses", times, *REPEAT_RANGE)
+    if not isinstance(song, Song):
+        return song, style or "pop", 120 if tempo is None else tempo, times
+    if meter is not None and str(meter).strip() != song.meter:
+        raise song.error(f"the song is in {song.meter}; it cannot be played in {meter}",
+                         token=str(meter))
+    style = style or song.workbench_style
+    if tempo is None:
+        tempo = song.tempo or get_style(style).default_tempo
+    return song.progression(times), style, tempo, 1
+
+
 def _progression(progression, meter, key, style):
     from workbench.progression import Progression, parse_progression
 
@@ -178,9 +197,9 @@ def _shifted_chords(prog, repeat, offset):
     return out
 
 
-def generate(progression, style="pop", tracks=None, tempo=120, meter=None, key=None, seed=0,
+def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=None, seed=0,
              swing=None, humanize=0.0, intensity=0.5, instruments=None, levels=None,
-             density=None, count_in=False, repeat=1, ending=True) -> Arrangement:
+             density=None, count_in=False, repeat=1, ending=True, choruses=None) -> Arrangement:
     """Play a progression as a band.
 
     ``progression`` is a :class:`~workbench.progression.Progression`, bar notation
@@ -197,7 +216,13 @@ def generate(progression, style="pop", tracks=None, tempo=120, meter=None, key=N
     With ``meter=None`` a text progression is read in 4/4, or in the style's own meter if it
     has no 4/4 (waltz); a :class:`Progression` keeps its meter unless ``meter`` says otherwise
     (then its text is read again). ``key`` names the key of the files and key signature.
+
+    ``progression`` may be a :class:`~workbench.song.Song`: the band plays its form in playing
+    order ``choruses`` times (default ``repeat``), and ``style``/``meter``/``key``/``tempo``
+    left None come from the song. Otherwise ``style`` None is pop and ``tempo`` None 120 bpm.
     """
+    progression, style, tempo, repeat = _song_inputs(progression, style, tempo, meter, repeat,
+                                                      choruses)
     st = get_style(style)
     names = _tracks(tracks)
     tempo = _unit("tempo", tempo, *TEMPO_RANGE)

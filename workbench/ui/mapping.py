@@ -116,8 +116,9 @@ def generate_kwargs(state: dict) -> dict:
     on = [name for name in tracks() if strips.get(name, {}).get("on", False)]
     key = s.get("key") or "auto"
     tempo = s.get("tempo")
+    text = str(s.get("progression", "")).strip()
     return {
-        "progression": str(s.get("progression", "")).strip(),
+        "progression": _song_or_text(text, s.get("meter", "4/4")) if text else text,
         "style": s.get("style", "pop"),
         "tracks": on,
         "tempo": int(tempo) if isinstance(tempo, float) and tempo.is_integer() else tempo,
@@ -134,6 +135,13 @@ def generate_kwargs(state: dict) -> dict:
         "count_in": s.get("count_in", False),
         "repeat": s.get("repeat", 1),
     }
+
+
+def _song_or_text(text: str, meter: str):
+    """A text in song notation (form, header lines) is read as a Song; repeat is its choruses."""
+    from workbench.song.text import is_song_text, parse_song
+
+    return parse_song(text, meter=meter) if is_song_text(text) else text
 
 
 # --------------------------------------------------------------------------------------------
@@ -155,11 +163,18 @@ def check_progression(text: str, meter: str = "4/4") -> Check:
 
     if not str(text).strip():
         return Check(False, "Type a chord progression, e.g. | C | Am | F | G |")
+    song = None
     try:
-        prog = parse_progression(text, meter=meter)
+        song = _song_or_text(text, meter)
+        prog = song.progression() if not isinstance(song, str) else parse_progression(text, meter=meter)
     except Exception as exc:  # ProgressionError, ChordError, ValueError from the engine
         return Check(False, friendly_error(exc), None, getattr(exc, "bar", None),
                      getattr(exc, "symbol", None))
+    if not isinstance(song, str):
+        form = " ".join(sec.label or "-" for sec in song.sections)
+        name = f"“{song.title}”, " if song.title else ""
+        return Check(True, f"Song {name}{len(song.bars)} bars written, {prog.bars} played a "
+                           f"chorus, {prog.meter}, form {form}, key {song.key.name}", prog)
     bars = prog.bars
     how = "detected" if prog.key_detected else "given"
     return Check(True, f"{bars} bar{'s' if bars != 1 else ''} in {prog.meter}, "
@@ -213,4 +228,7 @@ def transpose_text(text: str, semitones: int, meter: str = "4/4") -> str:
     """The progression text moved by ``semitones`` (raises the engine's error if unreadable)."""
     from workbench import parse_progression
 
+    song = _song_or_text(text, meter)
+    if not isinstance(song, str):
+        return song.transpose(semitones).to_text()
     return parse_progression(text, meter=meter).transpose(semitones).to_text()

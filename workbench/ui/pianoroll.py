@@ -45,6 +45,21 @@ def track_color(name: str, index: int) -> str:
     return TRACK_COLORS.get(name, _SPARE_COLORS[index % len(_SPARE_COLORS)])
 
 
+def section_starts(arrangement) -> dict[int, str]:
+    """Bar (on the arrangement's timeline) → the section label that starts there, for songs: a
+    new label, or the same one in the next chorus."""
+    prog = getattr(arrangement, "progression", None)
+    sections = getattr(prog, "sections", None) or []
+    shift = 1 if getattr(arrangement, "count_in", False) else 0
+    out, before = {}, None
+    for bar, label in enumerate(sections):
+        here = (label, prog.chorus(bar))
+        if label and here != before:
+            out[bar + shift] = label
+        before = here
+    return out
+
+
 def _roman(chord, key) -> str:
     if getattr(chord, "is_no_chord", False) or getattr(chord, "root", None) is None:
         return ""
@@ -103,8 +118,10 @@ def roll_state(arrangement) -> dict:
                      "program": int(t.program), "color": track_color(t.name, t_index),
                      "is_drum": bool(t.is_drum), "count": k})
     key = arrangement.key
+    labels = section_starts(arrangement)
     chords = [{"symbol": ev.chord.symbol, "roman": _roman(ev.chord, key),
-               "start": float(ev.start), "duration": float(ev.duration), "bar": int(ev.bar) + 1}
+               "start": float(ev.start), "duration": float(ev.duration), "bar": int(ev.bar) + 1,
+               "section": labels.pop(int(ev.bar), "")}
               for ev in arrangement.chords]
     bars = int(arrangement.bars)
     return {
@@ -212,6 +229,10 @@ def arrangement_svg(arrangement, width: int = 960) -> str:
                    f'width="{_f(max(1.0, cw - 2))}" height="{lane - 4}" fill="{fill}"/>')
         out.append(f'<text x="{_f(cx + 3)}" y="{legend_h + ruler + 14}" font-size="11" '
                    f'font-weight="bold" fill="#1e293b">{esc(c["symbol"])}</text>')
+        if c.get("section"):
+            out.append(f'<text class="wb-section" x="{_f(cx + 16)}" y="{legend_h + 11}" '
+                       f'font-size="10" font-weight="bold" fill="#b45309">'
+                       f'{esc(c["section"])}</text>')
         if c["roman"]:
             out.append(f'<text x="{_f(cx + 3)}" y="{legend_h + ruler + 28}" font-size="10" '
                        f'font-family="serif" fill="#4338ca">{esc(c["roman"])}</text>')
