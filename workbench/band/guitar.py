@@ -9,7 +9,11 @@ R / F low root / fifth (bass-strum), B5 / B6 boogie dyads, an int a picked strin
 
 from __future__ import annotations
 
-from workbench.band.common import has_table, nearest, resolve, shape
+from functools import lru_cache
+from itertools import product
+from typing import NamedTuple
+
+from workbench.band.common import has_table, motion, nearest, resolve, shape
 from workbench.instruments import REGISTERS
 
 LO, HI = REGISTERS["guitar"]
@@ -79,6 +83,95 @@ def has_pattern(style: str, meter: str) -> bool:
     return has_table(TABLES[style], meter, "6/8")
 
 
+STRINGS = (40, 45, 50, 55, 59, 64)  # standard tuning, low E to high E
+SPAN = 3  # frets a hand covers (four frets: index to little finger)
+
+
+class Grip(NamedTuple):
+    """How a style holds its chords: ``strings`` a shape sounds (contiguous), the lowest
+    pitch allowed (jazz keeps its shells above the walking bass) and whether the chord's bass
+    note must be the lowest (a full strum) or any chord tone may be (an upper-string shape)."""
+
+    strings: int
+    floor: int
+    bass_low: bool
+
+
+GRIPS = {
+    "pop": Grip(5, 40, True), "country": Grip(5, 40, True), "ballad": Grip(5, 40, True),
+    "rock": Grip(4, 45, False), "funk": Grip(4, 50, False), "swing": Grip(4, 52, False),
+    "bossa": Grip(4, 50, False), "shuffle": Grip(4, 45, False), "waltz": Grip(4, 50, False),
+    "reggae": Grip(4, 52, False),
+}
+CENTER = 60.0
+
+
+@lru_cache(maxsize=4096)
+def fret_shapes(pcs: tuple, need: tuple, bass_pc: int, strings: int, floor: int,
+                bass_low: bool) -> tuple:
+    """Every chord shape a hand can fret: ``strings`` adjacent strings, one note each, within a
+    four-fret span (open strings free) up to the 12th fret, holding the ``need`` pitch classes
+    and only ``pcs``. Low to high pitches.
+
+    >>> (40, 47, 52, 56, 59) in fret_shapes((4, 8, 11), (4, 8), 4, 5, 40, True)  # open E
+    True
+    """
+    chord = set(pcs)
+    found = set()
+    for first in range(0, 7 - strings):
+        tuning = STRINGS[first:first + strings]
+        for pos in range(0, 13):
+            options = []
+            for open_p in tuning:
+                opts = [open_p + f for f in range(pos, pos + SPAN + 1)
+                        if (open_p + f) % 12 in chord]
+                if pos > 0 and open_p % 12 in chord:
+                    opts.append(open_p)
+                if not opts:
+                    break
+                options.append(opts)
+            else:
+                for combo in product(*options):
+                    if combo[0] < floor or any(b <= a for a, b in zip(combo, combo[1:], strict=False)):
+                        continue
+                    got = {p % 12 for p in combo}
+                    if not set(need) <= got or (bass_low and combo[0] % 12 != bass_pc):
+                        continue
+                    found.add(combo)
+    return tuple(sorted(found))
+
+
+def voice_lead(prev, sh, grip) -> tuple:
+    """The shape that moves least from ``prev`` (pulled toward the middle of the neck)."""
+    need = [sh.pc(i) for i in (sh.third if sh.third is not None else sh.sus,
+                               sh.seventh if sh.seventh is not None else sh.sixth)
+            if i is not None]
+    if grip.bass_low or sh.seventh is None:
+        need.append(sh.bass)
+    if sh.fifth in (6, 8):
+        need.append(sh.pc(sh.fifth))
+    pcs = set(sh.pcs) | {sh.bass}
+    if sh.seventh is not None and sh.kind != "dom" and len(pcs) > grip.strings:
+        pcs.discard(sh.pc(sh.fifth)) if sh.fifth == 7 else None
+    key = (tuple(sorted(pcs)), tuple(sorted(set(need))), sh.bass, grip.strings, grip.floor,
+           grip.bass_low)
+    cands = fret_shapes(*key)
+    if not cands and len(need) > 2:
+        cands = fret_shapes(key[0], tuple(sorted(set(need[:2]))), *key[2:])
+    if not cands:
+        return None
+    best, cost = None, None
+    for c in cands:
+        mean = sum(c) / len(c)
+        x = abs(mean - CENTER) * (0.3 if prev else 1.0)
+        x += 2.0 * sum(b - a == 1 for a, b in zip(c, c[1:], strict=False))  # no semitone rubs
+        if prev:
+            x += motion(prev, c) / len(c) * 3
+        if cost is None or x < cost:
+            best, cost = c, x
+    return best
+
+
 def guitar_shape(sh, low_hint: float) -> tuple[int, ...]:
     """Root low (nearest the last shape's), then fifth, seventh or octave, third, fifth, root:
     the E-shape barre chord, trimmed to the register."""
@@ -97,17 +190,34 @@ def guitar_shape(sh, low_hint: float) -> tuple[int, ...]:
     return tuple(notes)
 
 
+def _power(prev, root_pc):
+    """A power chord (root, fifth, octave; or fifth, root, fifth) nearest the last one."""
+    cands = []
+    for r in range(40, 58):
+        if r % 12 == root_pc:
+            cands.append((r, r + 7, r + 12))
+            if r - 5 >= 40:
+                cands.append((r - 5, r, r + 7))
+    if prev is None:
+        return min((c for c in cands if c[1] - c[0] == 7), key=lambda c: abs(c[0] - 45))
+    return min(cands, key=lambda c: (motion(prev, c), c[1] - c[0] != 7))
+
+
 def play(ctx, rng, style) -> list:
     out = []
     add = out.append
     table = resolve(TABLES[style.name], ctx)
+    grip = GRIPS[style.name]
     hint = 45.0
+    prev = None
+    power = None
     for ev in ctx.events:
         if ev.nc:
             continue
         sh = shape(ev.chord)
-        full = guitar_shape(sh, hint)
-        hint = full[0]
+        full = voice_lead(prev, sh, grip) or guitar_shape(sh, hint)
+        prev = full
+        hint = nearest(sh.root, hint, LO, LO + 12)
         if ctx.final(ev):
             _strum(full, ev.start, ev.end, 84, add)
             continue
@@ -119,7 +229,11 @@ def play(ctx, rng, style) -> list:
             if end > ev.end:
                 end = ev.end
             placed = True
-            _play(stroke, sh, full, t, end, vel, add)
+            if stroke == "P":
+                power = _power(power, sh.root) if sh.fifth == 7 else full[:3]
+                _strum(power, t, end, vel, add)
+                continue
+            _play(stroke, sh, full, hint, t, end, vel, add)
         if not placed:
             _strum(full, ev.start, min(ev.end, ev.start + 1.0), 80, add)
     out.sort(key=lambda n: n[1])
@@ -134,8 +248,8 @@ def _strum(notes, t, end, vel, add, up=False):
             add((p, s, end, vel - i * 2))
 
 
-def _play(stroke, sh, full, t, end, vel, add):
-    low = full[0]
+def _play(stroke, sh, full, hint, t, end, vel, add):
+    low = int(hint)
     if stroke == "D":
         _strum(full, t, end, vel, add)
     elif stroke == "U":
@@ -147,10 +261,8 @@ def _play(stroke, sh, full, t, end, vel, add):
     elif stroke == "P":
         f = sh.fifth if sh.fifth is not None else 0
         _strum((low, low + f, low + 12), t, end, vel, add)
-    elif stroke == "S":
-        third = sh.third if sh.third is not None else (sh.sus or 0)
-        seventh = sh.seventh if sh.seventh is not None else (sh.sixth or sh.fifth or 0)
-        _strum((low, low + seventh, low + 12 + third), t, end, vel, add)
+    elif stroke == "S":  # a shell on the middle strings, clear of the walking bass
+        _strum(full[:3], t, end, vel, add)
     elif stroke == "R":
         add((low, t, end, vel))
     elif stroke == "F":
