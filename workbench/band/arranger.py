@@ -43,24 +43,25 @@ class Orchestra(NamedTuple):
     lock: bool  # the bass plays with every kick (funk, reggae, rock)
     ride_from: float  # bar intensity from which the hi-hat moves to the ride (>1: never)
     tag_quality: str  # the tonic chord a tag ends on, in a major key
+    lead: str  # the harmony part that starts alone; the others join after the first phrase
 
 
-def _o(intro, breakdown, pad_from, lock, ride_from, tag=""):
+def _o(intro, breakdown, pad_from, lock, ride_from, lead, tag=""):
     return Orchestra(frozenset(intro.split()), frozenset(breakdown.split()), pad_from, lock,
-                     ride_from, tag)
+                     ride_from, tag, lead)
 
 
 ORCHESTRA = {
-    "rock": _o("drums bass", "drums bass guitar", 0.72, True, 0.75),
-    "pop": _o("drums bass guitar", "drums bass keys", 0.55, False, 0.78),
-    "ballad": _o("keys", "keys bass pad", 0.0, False, 2.0, "maj7"),
-    "funk": _o("drums bass", "drums bass guitar", 2.0, True, 2.0, "9"),
-    "swing": _o("keys bass drums", "bass drums keys", 0.85, False, 2.0, "6"),
-    "bossa": _o("guitar drums", "guitar bass drums", 0.62, False, 2.0, "maj7"),
-    "shuffle": _o("drums bass guitar", "drums bass guitar", 0.62, False, 0.8, "7"),
-    "waltz": _o("bass keys", "bass keys drums", 0.6, False, 2.0),
-    "reggae": _o("drums bass", "drums bass guitar", 0.7, True, 2.0),
-    "country": _o("guitar bass drums", "guitar bass drums", 0.7, False, 2.0),
+    "rock": _o("drums bass", "drums bass guitar", 0.72, True, 0.75, "guitar"),
+    "pop": _o("drums bass guitar", "drums bass keys", 0.55, False, 0.78, "guitar"),
+    "ballad": _o("keys", "keys bass pad", 0.0, False, 2.0, "keys", "maj7"),
+    "funk": _o("drums bass", "drums bass guitar", 2.0, True, 2.0, "guitar", "9"),
+    "swing": _o("keys bass drums", "bass drums keys", 0.85, False, 2.0, "keys", "6"),
+    "bossa": _o("guitar drums", "guitar bass drums", 0.62, False, 2.0, "guitar", "maj7"),
+    "shuffle": _o("drums bass guitar", "drums bass guitar", 0.62, False, 0.8, "guitar", "7"),
+    "waltz": _o("bass keys", "bass keys drums", 0.6, False, 2.0, "keys"),
+    "reggae": _o("drums bass", "drums bass guitar", 0.7, True, 2.0, "guitar"),
+    "country": _o("guitar bass drums", "guitar bass drums", 0.7, False, 2.0, "guitar"),
 }
 HARMONY = ("keys", "guitar", "pad")
 
@@ -287,6 +288,10 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
             plays = set(orch.intro & tracks)
         elif kind == "breakdown" and orch.breakdown & tracks:
             plays = set(orch.breakdown & tracks)
+        elif (building and c == 0 and i - ib < phrase and bars - ib >= 2 * phrase
+              and orch.lead in tracks and kind != "ending"):
+            # the first phrase: one harmony part with the rhythm section, the rest join later
+            plays = {t for t in tracks if t not in HARMONY or t == orch.lead}
         if "pad" in plays and kind != "ending" and len(harmony) > 1:
             need = orch.pad_from - (0.2 if kind in ("bridge", "chorus") else 0.0)
             if x < need and not (kind == "breakdown" and "pad" in orch.breakdown):

@@ -79,6 +79,7 @@ TABLES = {
 }
 
 WALKING = {"swing"}
+WALK_HI = 52  # a walking line stays below E3, under the comping
 
 
 def has_pattern(style: str, meter: str) -> bool:
@@ -170,12 +171,12 @@ def play(ctx, rng, style) -> list:
             continue
         sh = shape(ev.chord)
         if walking:
-            if two_feel:
-                last = _walk(ctx, rng, ev.start, ev.end, sh, bp, _target(ev, pitches), strong, add)
-            elif not _continues(ctx, ev):
-                tail = _span_end(ctx, ev)
-                last = _walk(ctx, rng, ev.start, tail.end, sh, bp, _target(tail, pitches),
-                             strong, add)
+            tail = ev if two_feel else _span_end(ctx, ev)
+            if two_feel or not _continues(ctx, ev):
+                tgt = _target(tail, pitches)
+                if tgt is not None:  # the octave of the next root the line reaches by step
+                    tgt = pitches[tail.next.index] = nearest(tgt % 12, bp, ROOT_LO, WALK_HI - 2)
+                last = _walk(ctx, rng, ev.start, tail.end, sh, bp, tgt, strong, add)
             continue
         placed = False
         for t, (_, dur, vel, weight, deg) in ctx.hits(table, ev):
@@ -196,8 +197,37 @@ def play(ctx, rng, style) -> list:
         if not placed:
             add((bp, ev.start, min(ev.start + 1.0, ev.end), 100))
             last = bp
+    if ctx.kicks and not walking and LOCK.get(style.name):
+        _lock(ctx, out, pitches)
     out.sort(key=lambda n: n[1])
     return out
+
+
+LOCK = {"rock": True, "funk": True, "reggae": True}
+
+
+def _lock(ctx, out, pitches):
+    """Kick and bass as one: a bass note with every kick (the chord's bass note, or the last
+    note again), held to the next bass note."""
+    onsets = sorted({round(n[1], 3) for n in out})
+    have = set(onsets)
+    kicks = sorted(ctx.kicks)
+    events = [ev for ev in ctx.events if not ev.nc and not ctx.final(ev)]
+    j = 0
+    for t in kicks:
+        if t in have:
+            continue
+        while j < len(events) and events[j].end - EPS <= t:
+            j += 1
+        if j == len(events):
+            break
+        ev = events[j]
+        if t < ev.start - EPS:
+            continue
+        nxt = next((o for o in onsets if o > t + EPS), ev.end)
+        end = min(t + 0.45, nxt, ev.end)
+        if end - t > 0.05:
+            out.append((pitches[ev.index], t, end, 94))
 
 
 def _same_chord(a, b) -> bool:
@@ -254,12 +284,11 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
         is_strong = pos in strong
         if i == n - 1 and tgt is not None and not is_strong:
             r = rng.random()
-            if r < 0.45:
-                p = tgt - 1
-            elif r < 0.8:
-                p = tgt + 1
-            else:  # the next chord's dominant (a fifth above its root), from whichever side
-                p = nearest((tgt + 7) % 12, cur, LO, 52)
+            below = cur < tgt  # approach from the side the line comes from
+            if r < 0.8:
+                p = tgt - 1 if below == (r < 0.6) else tgt + 1
+            else:  # the next chord's dominant, a fourth below (a fifth above if no room)
+                p = tgt - 5 if tgt - 5 >= LO else tgt + 7
             if p == cur:  # never a repeated note into the change
                 p = tgt + 1 if cur != tgt + 1 else tgt - 1
             if not LO <= p <= HI:
@@ -271,7 +300,7 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
             aim = tgt if tgt is not None else bp
             cands = []
             for pc in set(pool):
-                p = nearest(pc, cur + (2 if aim >= cur else -2), LO, 52)
+                p = nearest(pc, cur + (2 if aim >= cur else -2), LO, WALK_HI)
                 if p != cur:  # keep going: turning straight back (C D C) is a last resort
                     cands.append((abs(p - cur) + 0.3 * abs(p - aim) + 2.5 * (p == before), p))
             cands.sort()

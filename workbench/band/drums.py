@@ -166,6 +166,7 @@ FILLS = {
         FillShape(2.0, 4.0, (D.SNARE, D.SNARE, D.TOM_MID, D.TOM_FLOOR_LO))),
 }
 SOFT = ("ballad", "bossa", "waltz", "swing")
+TWO_BAR = ("bossa",)  # grooves whose two bars are one figure
 _HATS = (D.HAT, D.OPEN_HAT)
 
 
@@ -236,7 +237,9 @@ def play(ctx, rng, style) -> list:
             cut = _fill(ctx, rng, base, add, level, x)
         crash_here = (p.crash if p else False) or crash_next
         crash_next = False
-        row = b % n
+        # the groove's one-bar figure, its second bar at phrase ends (a two-bar clave always
+        # alternates)
+        row = b % n if style.name in TWO_BAR or p is None else (1 % n if p.fill else 0)
         ctx.at_bar(b, row)
         for i, (pos, dur, vel, weight, note) in enumerate(table[row]):
             t = base + pos
@@ -258,13 +261,14 @@ def play(ctx, rng, style) -> list:
         if crash_here and base < stop - EPS:
             add((D.CRASH, base, base + 1.0, 104))
             add((D.KICK, base, base + 0.25, 100))
-        if swing_comp:
-            d = ctx.bar_density(b)
-            for q in beat_positions(ctx.meter):
+        if swing_comp:  # snare and kick comping on the swung "ands", kept with the figure
+            for j, q in enumerate(beat_positions(ctx.meter)):
                 t = base + q + (0.5 + ctx.swing / 4.0)
-                if t < cut - EPS and t < stop - EPS and rng.random() < 0.3 * d:
-                    add((D.SNARE if rng.random() < 0.7 else D.KICK, t, t + 0.2,
-                         38 + int(rng.random() * 18)))
+                ctx._slot = 100 + j
+                if t < cut - EPS and t < stop - EPS and ctx.keep(0.15, rng):
+                    ctx._slot = 200 + j
+                    drum = D.SNARE if ctx.keep(0.35, rng) else D.KICK
+                    add((drum, t, t + 0.2, 38 + int(rng.random() * 18)))
     if ending:
         _ending_hits(ending, add)
     # one hit per drum per instant: the groove's hit yields to a fill or crash there

@@ -27,25 +27,28 @@ def _picked(order, vel=72, step=0.5, ring=1.5):
 
 
 TABLES = {
+    # rock: power chords, the chug filling in as the band plays harder
     "rock": {
-        "4/4": (tuple((i * 0.5, 0.45, 96 if i % 2 == 0 else 80, 1.0 if i % 2 == 0 else 0.8, "P")
-                      for i in range(8)),),
+        "4/4": (((0, 0.95, 98, 1, "P"), (0.5, 0.45, 80, 0.25, "P"), (1, 0.45, 88, 0.3, "P"),
+                 (1.5, 0.95, 86, 0.8, "P"), (2, 0.45, 92, 0.3, "P"), (2.5, 0.45, 84, 0.3, "P"),
+                 (3, 0.45, 90, 0.7, "P"), (3.5, 0.45, 82, 0.5, "P")),),
     },
     "pop": {
-        "4/4": (((0, 0.95, 90, 1, "D"), (1, 0.45, 80, 0.9, "D"), (1.5, 0.9, 70, 0.8, "U"),
-                 (2.5, 0.45, 72, 0.8, "U"), (3, 0.45, 82, 0.9, "D"), (3.5, 0.45, 70, 0.7, "U")),),
+        "4/4": (((0, 0.95, 90, 1, "D"), (1, 0.45, 80, 0.6, "D"), (1.5, 0.9, 70, 0.5, "U"),
+                 (2.5, 0.45, 72, 0.8, "U"), (3, 0.45, 82, 0.5, "D"), (3.5, 0.45, 70, 0.6, "U")),),
         "3/4": (((0, 0.95, 86, 1, "D"), (1, 0.45, 72, 0.8, "D"), (1.5, 0.45, 62, 0.6, "U"),
                  (2, 0.45, 74, 0.8, "D"), (2.5, 0.45, 62, 0.6, "U")),),
         "6/8": (((0, 0.95, 86, 1, "D"), (1, 0.45, 66, 0.7, "U"), (1.5, 0.95, 80, 1, "D"),
                  (2.5, 0.45, 66, 0.7, "U")),),
     },
+    # ballad: the piano arpeggiates, so the guitar lets strummed chords ring
     "ballad": {
-        "4/4": (_picked(_PICK8),),
-        "3/4": (_picked((0, 2, 3, 4, 3, 2)),),
-        "6/8": (_picked((0, 2, 3, 4, 3, 2)),),
+        "4/4": (((0, 1.95, 70, 1, "D"), (2, 1.95, 60, 0.6, "U")),),
+        "3/4": (((0, 2.9, 68, 1, "D"),),),
+        "6/8": (((0, 1.45, 68, 1, "D"), (1.5, 1.45, 58, 0.6, "U")),),
     },
     "funk": {
-        "4/4": (tuple((i * 0.25, 0.12, 40, 0.7, "M") for i in range(16)
+        "4/4": (tuple((i * 0.25, 0.12, 40, 0.45, "M") for i in range(16)
                       if i not in (2, 4, 7, 12, 14))
                 + ((0.5, 0.15, 96, 1, "T"), (1.0, 0.12, 100, 1, "T"), (1.75, 0.15, 90, 0.8, "T"),
                    (3.0, 0.12, 100, 1, "T"), (3.5, 0.15, 90, 0.8, "T")),),
@@ -252,10 +255,10 @@ def _play(stroke, sh, full, hint, t, end, vel, add):
     low = int(hint)
     if stroke == "D":
         _strum(full, t, end, vel, add)
-    elif stroke == "U":
-        _strum(full[-4:], t, end, vel, add, up=True)
-    elif stroke == "M":
-        _strum(full[1:4], t, end, vel, add)
+    elif stroke == "U":  # an up-stroke catches the top strings
+        _strum(full[-3:], t, end, vel, add, up=True)
+    elif stroke == "M":  # a muted scratch on two middle strings
+        _strum(full[1:3], t, end, vel, add)
     elif stroke == "T":
         _strum(full[-3:], t, end, vel, add, up=True)
     elif stroke == "P":
@@ -271,8 +274,10 @@ def _play(stroke, sh, full, hint, t, end, vel, add):
         add((p, t, end, vel))
     elif stroke == "B5" or stroke == "B6":
         f = sh.fifth if sh.fifth is not None else 12
-        if stroke == "B6" and sh.kind in ("maj", "dom") and sh.seventh != 11:
+        if stroke == "B6" and sh.kind == "maj" and sh.seventh is None:
             f = 9
+        elif stroke == "B6" and sh.kind == "dom":
+            f = 10  # 5 - b7: no 6th rubbing the piano's seventh
         add((low, t, end, vel))
         add((low + f, t + STRUM, end, vel - 6))
     else:
