@@ -315,7 +315,9 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
         label = take.sections[i] if i >= ib else "Intro"
         figure = (label, kind == "breakdown", variant)
         ride = x >= orch.ride_from or (kind == "bridge" and orch.ride_from <= 1.0)
-        density = 0.5 + (x - 0.5) * 0.6
+        if pos == 0 or starts[i] or i == 0:
+            phrase_x = x  # optional hits are chosen per phrase: a figure keeps its notes
+        density = 0.5 + ((x if kind == "ending" else phrase_x) - 0.5) * 0.6
         out.append(BarPlan(i, take.sections[i], c, kind, x, density, frozenset(plays), pos, fill,
                            crash, starts[i], figure, ride))
     return out

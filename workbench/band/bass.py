@@ -248,6 +248,12 @@ def _span_end(ctx, ev):
     return ev
 
 
+def _rubs(pc, sh) -> bool:
+    """Whether a passing pitch class sits a semitone from one of the chord's own tones."""
+    pcs = sh.pcs
+    return pc not in pcs and ((pc + 1) % 12 in pcs or (pc - 1) % 12 in pcs)
+
+
 def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
     """Quarter notes from ``start`` to ``stop``: the bass note on the chord, chord tones on the
     strong beats, passing tones between, and a chromatic (or dominant) approach into the next
@@ -285,10 +291,13 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
         if i == n - 1 and tgt is not None and not is_strong:
             r = rng.random()
             below = cur < tgt  # approach from the side the line comes from
-            if r < 0.8:
-                p = tgt - 1 if below == (r < 0.6) else tgt + 1
-            else:  # the next chord's dominant, a fourth below (a fifth above if no room)
-                p = tgt - 5 if tgt - 5 >= LO else tgt + 7
+            side = tgt - 1 if below == (r < 0.6) else tgt + 1
+            other = 2 * tgt - side
+            fifth = tgt - 5 if tgt - 5 >= LO else tgt + 7  # the next chord's dominant
+            # a chromatic approach that rubs a semitone against the chord still sounding in
+            # the comping gives way to the other side, or to the dominant
+            options = [side, other, fifth] if r < 0.8 else [fifth, side, other]
+            p = next((q for q in options if not _rubs(q % 12, sh)), options[0])
             if p == cur:  # never a repeated note into the change
                 p = tgt + 1 if cur != tgt + 1 else tgt - 1
             if not LO <= p <= HI:

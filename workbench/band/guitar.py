@@ -144,8 +144,21 @@ def fret_shapes(pcs: tuple, need: tuple, bass_pc: int, strings: int, floor: int,
     return tuple(sorted(found))
 
 
+_LEAD: dict = {}
+
+
 def voice_lead(prev, sh, grip) -> tuple:
     """The shape that moves least from ``prev`` (pulled toward the middle of the neck)."""
+    memo = (prev, sh.pcs, sh.bass, sh.root, grip)
+    got = _LEAD.get(memo)
+    if got is None:
+        if len(_LEAD) > 20000:
+            _LEAD.clear()
+        got = _LEAD[memo] = _voice_lead(prev, sh, grip)
+    return got
+
+
+def _voice_lead(prev, sh, grip) -> tuple:
     need = [sh.pc(i) for i in (sh.third if sh.third is not None else sh.sus,
                                sh.seventh if sh.seventh is not None else sh.sixth)
             if i is not None]
@@ -220,7 +233,12 @@ def play(ctx, rng, style) -> list:
         sh = shape(ev.chord)
         full = voice_lead(prev, sh, grip) or guitar_shape(sh, hint)
         prev = full
-        hint = nearest(sh.root, hint, LO, LO + 12)
+        if grip.bass_low:
+            hint = nearest(sh.root, hint, LO, LO + 12)
+        elif full[0] % 12 == sh.bass:  # the thumb takes the shape's own bass note
+            hint = full[0]
+        else:  # or the bass note under the shape, within the same hand position
+            hint = nearest(sh.bass, full[0] - 7, LO, max(LO, full[0] - 1))
         if ctx.final(ev):
             _strum(full, ev.start, ev.end, 84, add)
             continue
@@ -268,17 +286,17 @@ def _play(stroke, sh, full, hint, t, end, vel, add):
         _strum(full[:3], t, end, vel, add)
     elif stroke == "R":
         add((low, t, end, vel))
-    elif stroke == "F":
-        f = sh.fifth if sh.fifth is not None else 0
-        p = low + f - 12 if low + f - 12 >= LO else low + f
-        add((p, t, end, vel))
+    elif stroke == "F":  # the alternating bass: the fifth below the thumb's root
+        f = sh.pc(sh.fifth) if sh.fifth is not None else low % 12
+        add((nearest(f, low - 5, LO, HI), t, end, vel))
     elif stroke == "B5" or stroke == "B6":
         f = sh.fifth if sh.fifth is not None else 12
         if stroke == "B6" and sh.kind == "maj" and sh.seventh is None:
             f = 9
         elif stroke == "B6" and sh.kind == "dom":
             f = 10  # 5 - b7: no 6th rubbing the piano's seventh
-        add((low, t, end, vel))
-        add((low + f, t + STRUM, end, vel - 6))
+        root = nearest(sh.root, low, LO, LO + 12)  # the boogie is on the root, not a slash bass
+        add((root, t, end, vel))
+        add((root + f, t + STRUM, end, vel - 6))
     else:
         add((full[stroke % len(full)], t, end, vel))
