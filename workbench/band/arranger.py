@@ -53,7 +53,7 @@ def _o(intro, breakdown, pad_from, lock, ride_from, lead, tag=""):
 
 ORCHESTRA = {
     "rock": _o("drums bass", "drums bass guitar", 0.72, True, 0.75, "guitar"),
-    "pop": _o("drums bass guitar", "drums bass keys", 0.55, False, 0.78, "guitar"),
+    "pop": _o("drums bass guitar", "drums bass keys", 0.7, False, 0.78, "guitar"),
     "ballad": _o("keys", "keys bass pad", 0.0, False, 2.0, "keys", "maj7"),
     "funk": _o("drums bass", "drums bass guitar", 2.0, True, 2.0, "guitar", "9"),
     "swing": _o("keys bass drums", "bass drums keys", 0.85, False, 2.0, "keys", "6"),
@@ -239,7 +239,7 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
         kinds[-1] = "ending"
     # a breakdown where the form suggests it: a section so named, or (three choruses or more,
     # building) the first phrase of the chorus before the last, so the last one can lift off
-    if building and n_ch >= 3 and "breakdown" not in kinds:
+    if building and n_ch >= 3 and "breakdown" not in kinds and (bars - ib) // n_ch >= 2 * phrase:
         target = n_ch - 2
         first = next((i for i in range(ib, bars) if take.choruses[i] == target), None)
         if first is not None:
@@ -266,14 +266,14 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
         pos = (i - phrase_start) % phrase if i >= ib else i
         level = levels[min(c, n_ch - 1)]
         if kind == "intro":
-            x = min(level, intensity) - 0.2
+            x = min(level, intensity) - 0.25
         elif kind == "breakdown":
             x = level - 0.3
         elif building:
             inside = (i - ch_first.get(c, ib)) / max(1, ch_len.get(c, 1) - 1)
             x = level - 0.06 + 0.12 * inside
             if c == 0 and i - ib < phrase:
-                x -= 0.1  # the band starts lighter, so it has somewhere to go
+                x -= 0.15  # the band starts lighter, so it has somewhere to go
             if kind in ("bridge", "chorus"):
                 x += 0.06
             if kind == "ending":
@@ -315,8 +315,10 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
         label = take.sections[i] if i >= ib else "Intro"
         figure = (label, kind == "breakdown", variant)
         ride = x >= orch.ride_from or (kind == "bridge" and orch.ride_from <= 1.0)
-        if pos == 0 or starts[i] or i == 0:
-            phrase_x = x  # optional hits are chosen per phrase: a figure keeps its notes
+        if starts[i] or i == 0 or kind == "intro" and i == 0:
+            phrase_x = x  # optional hits are chosen per section: a figure keeps its notes
+        if building and c == 0 and i - ib == phrase:
+            phrase_x = x  # after the lighter first phrase
         density = 0.5 + ((x if kind == "ending" else phrase_x) - 0.5) * 0.6
         out.append(BarPlan(i, take.sections[i], c, kind, x, density, frozenset(plays), pos, fill,
                            crash, starts[i], figure, ride))

@@ -174,9 +174,9 @@ def play(ctx, rng, style) -> list:
             tail = ev if two_feel else _span_end(ctx, ev)
             if two_feel or not _continues(ctx, ev):
                 tgt = _target(tail, pitches)
-                if tgt is not None:  # the octave of the next root the line reaches by step
-                    tgt = pitches[tail.next.index] = nearest(tgt % 12, bp, ROOT_LO, WALK_HI - 2)
-                last = _walk(ctx, rng, ev.start, tail.end, sh, bp, tgt, strong, add)
+                last, tgt = _walk(ctx, rng, ev.start, tail.end, sh, bp, tgt, strong, add)
+                if tgt is not None:  # the octave of the next root the line reached by step
+                    pitches[tail.next.index] = tgt
             continue
         placed = False
         for t, (_, dur, vel, weight, deg) in ctx.hits(table, ev):
@@ -267,10 +267,13 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
     if ctx.intensity < 0.3 and n >= 2 and ctx.meter == "4/4":
         half = n // 2
         add((bp, start, start + half - 0.1, 96))
+        p = bp
         if n - half >= 1:
             p = _pitch("5", sh, bp, None, None, rng, bp)
             add((p, start + half, min(start + n, stop) - 0.1, 88))
-        return bp
+        if tgt is not None:
+            tgt = nearest(tgt % 12, p, ROOT_LO, WALK_HI - 2)
+        return bp, tgt
     skip_p = max(0.0, ctx.density - 0.6) * 0.5
     skip_at = 0.5 + ctx.swing / 4.0  # the swung "and"
 
@@ -289,19 +292,7 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
         pos = round(t % bpb, 6)
         is_strong = pos in strong
         if i == n - 1 and tgt is not None and not is_strong:
-            r = rng.random()
-            below = cur < tgt  # approach from the side the line comes from
-            side = tgt - 1 if below == (r < 0.6) else tgt + 1
-            other = 2 * tgt - side
-            fifth = tgt - 5 if tgt - 5 >= LO else tgt + 7  # the next chord's dominant
-            # a chromatic approach that rubs a semitone against the chord still sounding in
-            # the comping gives way to the other side, or to the dominant
-            options = [side, other, fifth] if r < 0.8 else [fifth, side, other]
-            p = next((q for q in options if not _rubs(q % 12, sh)), options[0])
-            if p == cur:  # never a repeated note into the change
-                p = tgt + 1 if cur != tgt + 1 else tgt - 1
-            if not LO <= p <= HI:
-                p = tgt + 1 if p < LO else tgt - 1
+            p, tgt = _approach(rng, sh, cur, bp, tgt)
         else:
             pool = tones if is_strong else passing
             if pos < EPS:  # a bar line inside a repeated chord: another chord tone, not the root
@@ -321,4 +312,29 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
         vel += int(rng.random() * 8) - 4
         put(p, t, min(t + 0.9, stop), vel)
         before, cur = cur, p
-    return cur
+    return cur, tgt
+
+
+def _approach(rng, sh, cur, bp, tgt):
+    """The last note before a change and the octave of the change's root: a half step (from
+    the side the line comes from) or the next chord's dominant, chosen so that the line steps
+    into the approach and the approach steps into the root; a chromatic note that rubs against
+    the chord still sounding gives way."""
+    r = rng.random()
+    best = None
+    pc = tgt % 12
+    for t_oct in range(ROOT_LO + (pc - ROOT_LO) % 12, WALK_HI - 1, 12):
+        below = cur < t_oct
+        side = t_oct - 1 if below == (r < 0.6) else t_oct + 1
+        fifth = t_oct - 5 if t_oct - 5 >= LO else t_oct + 7
+        options = [side, 2 * t_oct - side, fifth] if r < 0.8 else [fifth, side, 2 * t_oct - side]
+        for rank, q in enumerate(options):
+            if not LO <= q <= HI or q == cur:
+                continue
+            cost = (3 * max(0, abs(q - cur) - 2) + rank + 2 * _rubs(q % 12, sh)
+                    + 6 * (abs(q - t_oct) >= 6) + 0.05 * abs(t_oct - bp))
+            if best is None or cost < best[0]:
+                best = (cost, q, t_oct)
+    if best is None:
+        return (tgt + 1 if cur != tgt + 1 else tgt - 1), tgt
+    return best[1], best[2]

@@ -88,7 +88,7 @@ class Context:
 
     __slots__ = ("events", "meter", "bpb", "bars", "swing", "unit", "intensity", "density",
                  "compound", "style", "ending", "phrase", "plan", "memory", "kicks", "_key",
-                 "_bar", "_slot", "user_density", "vary_at")
+                 "_bar", "_slot", "user_density", "vary_at", "one_bar")
 
     def __init__(self, events, meter, bars, swing, unit, intensity, style, ending=True,
                  plan=None):
@@ -109,13 +109,15 @@ class Context:
         self.kicks = None  # kick times (rounded) when the bass locks with the drums
         self.user_density = None
         self.vary_at = 2  # the fill level at which a part varies its figure
+        self.one_bar = False  # the part plays its table's first bar, the second at phrase ends
         self._key = None
         self._bar = 0
         self._slot = 0
 
-    def start_part(self, density=None, vary_at=2):
+    def start_part(self, density=None, vary_at=2, one_bar=False):
         """A fresh memory for the next part (``density`` overrides the plan's)."""
         self.memory = {}
+        self.one_bar = one_bar
         self.user_density = density
         self.vary_at = vary_at
         self._key = None
@@ -170,8 +172,12 @@ class Context:
         b = int(start // bpb) if start > 0 else 0
         while b * bpb < end:
             base = b * bpb
-            self.at_bar(b, b % n)
-            for i, hit in enumerate(table[b % n]):
+            row = b % n
+            if self.one_bar and self.plan:  # one figure, its second bar at phrase ends
+                p = self.plan[b if b < len(self.plan) else -1]
+                row = 1 % n if p.fill >= 2 else 0
+            self.at_bar(b, row)
+            for i, hit in enumerate(table[row]):
                 t = base + hit[0]
                 if start <= t < end:
                     self._slot = i

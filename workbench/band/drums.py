@@ -130,8 +130,8 @@ TABLES = {
     },
     "country": {
         "4/4": (
-            bar_of(hits(D.SNARE, _E16, 40, accent={1: 100, 3: 100, 1.5: 64, 3.5: 64,
-                                                   0.5: 56, 2.5: 56}),
+            bar_of(hits(D.SNARE, _E16, 40, accent={1: 100, 3: 100, 1.5: 76, 3.5: 76,
+                                                   0.5: 50, 2.5: 50}),
                    hits(D.KICK, (0, 2), 100),
                    hits(D.PEDAL_HAT, (1, 3), 60, 0.6)),
         ),
@@ -166,7 +166,10 @@ FILLS = {
         FillShape(2.0, 4.0, (D.SNARE, D.SNARE, D.TOM_MID, D.TOM_FLOOR_LO))),
 }
 SOFT = ("ballad", "bossa", "waltz", "swing")
-TWO_BAR = ("bossa",)  # grooves whose two bars are one figure
+TWO_BAR = ("bossa",)
+SKELETON = (D.KICK, D.SNARE, D.SIDE_STICK)
+PICKUPS = ((D.TOM_HI, D.TOM_MID, D.TOM_LO), (D.TOM_HI_MID, D.TOM_LO, D.TOM_FLOOR_HI),
+           (D.TOM_MID, D.TOM_FLOOR_HI, D.TOM_FLOOR_LO))  # grooves whose two bars are one figure
 _HATS = (D.HAT, D.OPEN_HAT)
 
 
@@ -204,6 +207,20 @@ def _fill(ctx, rng, bar_start, add, level, intensity):
     return start
 
 
+def _pickup(ctx, rng, bar_start, add, intensity):
+    """The small fill at a 4-bar phrase end: a few tom notes over the last beat (or less) while
+    the kick and snare keep the groove."""
+    soft = ctx.style.name in SOFT
+    step = 0.5 if ctx.compound or soft else (1.0 / 3.0 if ctx.swing >= 0.5 else 0.25)
+    n = 2 if intensity < 0.55 else 3
+    start = bar_start + ctx.bpb - n * step
+    voices = PICKUPS[int(rng.random() * len(PICKUPS))]
+    for i in range(n):
+        vel = (62 if soft else 80) + 6 * i
+        add((voices[i % len(voices)], round(start + i * step, 6),
+             round(start + (i + 1) * step, 6), vel))
+
+
 def play(ctx, rng, style) -> list:
     out = []
     add = out.append
@@ -233,13 +250,15 @@ def play(ctx, rng, style) -> list:
         ride = p is not None and p.ride and backbeat
         cut = base + bpb
         level = p.fill if p else 0
-        if level and (b + 1) * bpb <= stop + EPS and not (level == 1 and x < 0.25):
+        if level == 1 and (b + 1) * bpb <= stop + EPS and x >= 0.25:
+            _pickup(ctx, rng, base, add, x)  # over the groove, which goes on
+        elif level >= 2 and (b + 1) * bpb <= stop + EPS:
             cut = _fill(ctx, rng, base, add, level, x)
         crash_here = (p.crash if p else False) or crash_next
         crash_next = False
         # the groove's one-bar figure, its second bar at phrase ends (a two-bar clave always
         # alternates)
-        row = b % n if style.name in TWO_BAR or p is None else (1 % n if p.fill else 0)
+        row = b % n if style.name in TWO_BAR or p is None else (1 % n if p.fill >= 2 else 0)
         ctx.at_bar(b, row)
         for i, (pos, dur, vel, weight, note) in enumerate(table[row]):
             t = base + pos
@@ -248,8 +267,14 @@ def play(ctx, rng, style) -> list:
             if crash_here and pos == 0 and note in (D.HAT, D.RIDE, D.OPEN_HAT):
                 continue
             ctx._slot = i
-            if weight < 1.0 and not ctx.keep(weight, rng):
-                continue
+            if weight < 1.0:
+                if note in SKELETON:  # the kick/snare skeleton keeps the take's density
+                    keep = ctx.memory.setdefault(("skeleton", row, i), rng.random())
+                    d = ctx.density if ctx.user_density is None else ctx.user_density
+                    if keep >= weight * 2.0 * d:
+                        continue
+                elif not ctx.keep(weight, rng):
+                    continue
             if note == D.HAT:
                 if sparse and pos not in beats:
                     continue  # a quiet bar keeps the hi-hat on the beats only
@@ -268,7 +293,8 @@ def play(ctx, rng, style) -> list:
                 if t < cut - EPS and t < stop - EPS and ctx.keep(0.15, rng):
                     ctx._slot = 200 + j
                     drum = D.SNARE if ctx.keep(0.35, rng) else D.KICK
-                    add((drum, t, t + 0.2, 38 + int(rng.random() * 18)))
+                    loud = ctx.memory.setdefault((ctx._key, 300 + j), rng.random())
+                    add((drum, t, t + 0.2, 38 + int(loud * 18)))
     if ending:
         _ending_hits(ending, add)
     # one hit per drum per instant: the groove's hit yields to a fill or crash there

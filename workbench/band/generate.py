@@ -26,6 +26,7 @@ from workbench.instruments import (
     program_number,
 )
 
+TWO_BAR_BASS = ("waltz", "country")  # alternating-bass styles: the two bars are one figure
 PARTS = {"bass": bass, "drums": drums, "keys": keys, "pad": pad, "guitar": guitar}
 
 
@@ -202,7 +203,8 @@ def generate(progression, style="pop", tracks=None, tempo=120, meter=None, key=N
     raws = {}
     for name in order:
         rng = random.Random(f"{seed}/{st.name}/{name}")
-        ctx.start_part(dens.get(name), vary_at=1 if name == "drums" else 2)
+        ctx.start_part(dens.get(name), vary_at=1 if name == "drums" else 2,
+                       one_bar=name == "bass" and st.name not in TWO_BAR_BASS)
         raw = PARTS[name].play(ctx, rng, st)
         if name == "drums" and ctx.kicks is None:
             ctx.kicks = {round(n[1], 3) for n in raw if n[0] == Drum.KICK}
