@@ -8,6 +8,8 @@ approach into the next chord's bass, N the next chord's bass (anticipation), G a
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from workbench.band.common import (
     EPS,
     beat_positions,
@@ -230,7 +232,8 @@ def _lock(ctx, out, pitches):
         ev = events[j]
         if t < ev.start - EPS:
             continue
-        nxt = next((o for o in onsets if o > t + EPS), ev.end)
+        k = bisect_right(onsets, t + EPS)
+        nxt = onsets[k] if k < len(onsets) else ev.end
         end = min(t + 0.45, nxt, ev.end)
         if end - t > 0.05:
             out.append((pitches[ev.index], t, end, 94))

@@ -8,7 +8,6 @@ track's settings does not reshuffle the others.
 from __future__ import annotations
 
 import random
-from bisect import bisect_right
 from collections.abc import Mapping
 from operator import attrgetter, itemgetter
 
@@ -269,8 +268,9 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
         stop_at[b] = nxt
     all_play = all(plays)
     push_of = push.get if is_drum else None
-    change_list = sorted(changes)
-    n_changes = len(change_list)
+    change_list = sorted(changes) + [float("inf")]
+    j = 0  # change_list[j] is the first chord change after the note (raw is sorted)
+    twice_jit = 2 * jit
     for p, s, e, v in raw:
         b = int((s + EPS) // bpb)
         if b >= nbars:
@@ -285,7 +285,6 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
                 p += 12
             while p > hi:
                 p -= 12
-        scale = scales[b]
         if accents:
             pos = s - b * bpb
             if pos < EPS:
@@ -293,23 +292,26 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
             elif abs(pos - (bpb - 0.5)) < EPS:
                 v += 4
         if humanize:
-            d = (push_of(p, 0.0) if is_drum else push) + (rand() - 0.5) * 2 * jit
+            while change_list[j] <= s + EPS:
+                j += 1
+            r = rand()
+            d = (push_of(p, 0.0) if is_drum else push) + (r - 0.5) * twice_jit
             if s < EPS:
                 d = 0.0  # the take starts exactly on beat 0
-            elif d < 0 and (s + d < 0 or round(s, 4) in changes):
-                d = -d  # a change lands on or after its beat: the harmony is never early
-            if d > 0:
-                i = bisect_right(change_list, s + EPS)
-                if i < n_changes and s + d >= change_list[i] - EPS:
-                    d = 0.0  # nor does a chord's note spill over into the next chord
-            if d < 0 and nc_spans and any(a - EPS <= s + d < b2 - EPS for a, b2 in nc_spans):
-                d = 0.0  # never early into a no-chord bar
+            elif d < 0:
+                if j and change_list[j - 1] >= s - EPS:
+                    d = -d  # a change lands on or after its beat: the harmony is never early
+                elif nc_spans and any(a - EPS <= s + d < b2 - EPS for a, b2 in nc_spans):
+                    d = 0.0  # never early into a no-chord bar
+            if d > 0 and s + d >= change_list[j] - EPS:
+                d = 0.0  # nor does a chord's note spill over into the next chord
             s += d
             if e - s < 0.05:
                 e = s + 0.05
-            v = int(v * scale + (rand() - 0.5) * vj + 0.5)
+            # the velocity's own draw, derived from the same one (one call a note)
+            v = int(v * scales[b] + ((r * 7919.0) % 1.0 - 0.5) * vj + 0.5)
         else:
-            v = int(v * scale + 0.5)
+            v = int(v * scales[b] + 0.5)
         if v < 1:
             v = 1
         elif v > 127:
