@@ -191,7 +191,7 @@ def generate(progression, style="pop", tracks=None, tempo=120, meter=None, key=N
     offset = bpb if count_in else 0.0
     ctx.density = 0.5 + (intensity - 0.5) * 0.6
     nc_spans = [(ev.start, ev.end) for ev in events if ev.nc]
-    changes = {round(ev.start, 4) for ev in events}
+    changes = {ev.start for ev in events}
     pushes = feel.offsets(st.name, tempo)
     feel_amount = min(1.0, humanize / feel.DEFAULT_HUMANIZE) if humanize else 0.0
     jit = feel.jitter(humanize, tempo)
