@@ -132,6 +132,27 @@ def test_a_bad_intro_is_named():
     assert err.value.field == "intro"
 
 
+def test_cli_arc_intro_and_the_default_feel(tmp_path):
+    import subprocess
+    import sys
+
+    import pretty_midi
+
+    def bass(*extra):
+        out = tmp_path / str(len(list(tmp_path.iterdir())))
+        r = subprocess.run([sys.executable, "-m", "workbench", "generate", A8, "--tracks", "bass",
+                            "--tempo", "120", "--out", str(out), *extra], capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return pretty_midi.PrettyMIDI(r.stdout.split()[0]).instruments[0].notes
+
+    exact = bass("--humanize", "0")
+    # at 120 bpm a sixteenth is 0.125 s
+    assert all(abs(n.start * 8 - round(n.start * 8)) < 1e-2 for n in exact)
+    assert any(abs(n.start * 8 - round(n.start * 8)) > 1e-2 for n in bass())  # the default feel
+    assert min(n.start for n in bass("--intro")) == 0.0 and len(bass("--intro")) > len(exact)
+    assert bass("--arc", "0.2,0.9", "--repeat", "2") != bass("--repeat", "2", "--arc", "flat")
+
+
 def test_arc_as_text_lists_intensities():
     a = workbench.generate(A8, repeat=2, arc="0.9, 0.3", seed=1)
     b = workbench.generate(A8, repeat=2, arc=[0.9, 0.3], seed=1)

@@ -59,6 +59,7 @@ def test_styles_lists_every_style_with_meters():
     (("generate", "| C | G |", "--tempo", "500"), "tempo"),
     (("generate", "| C | G |", "--swing", "2"), "swing"),
     (("generate", "| C | G |", "--tempo", "fast"), "tempo"),
+    (("generate", "| C | G |", "--arc", "loud"), "'loud'"),
     (("generate",), "progression"),
     ((), "command"),
 ])

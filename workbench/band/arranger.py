@@ -103,6 +103,7 @@ def check_arc(arc, choruses: int | None = None):
     last repeats); WorkbenchError naming the bad value otherwise."""
     if arc is None:
         return "build"
+    given = arc
     if isinstance(arc, str):
         name = arc.strip().lower()
         if name in ARCS:
@@ -116,11 +117,11 @@ def check_arc(arc, choruses: int | None = None):
         values = [float(v) for v in arc]
     except (TypeError, ValueError):
         raise WorkbenchError(f"arc must be one of {', '.join(ARCS)} or a list of intensities "
-                             f"from 0 to 1 per chorus, not {arc!r}", field="arc", value=arc,
+                             f"from 0 to 1 per chorus, not {given!r}", field="arc", value=given,
                              valid=ARCS) from None
     if not values or not all(0.0 <= v <= 1.0 for v in values):
-        raise WorkbenchError(f"arc intensities must be from 0 to 1, one per chorus, not {arc!r}",
-                             field="arc", value=arc, valid=ARCS)
+        raise WorkbenchError(f"arc intensities must be from 0 to 1, one per chorus, not {given!r}",
+                             field="arc", value=given, valid=ARCS)
     return tuple(values)
 
 
