@@ -140,9 +140,14 @@ class Context:
         self._slot = 0
 
     def bar_density(self, b: int) -> float:
-        if self.user_density is not None:
-            return self.user_density
+        """The plan's density for bar ``b``; a part's own density (``density=``) is the centre
+        the plan moves around, so the arc still shows."""
         p = self.bar_plan(b)
+        if self.user_density is not None:
+            if p is None:
+                return self.user_density
+            d = self.user_density + p.density - self.density
+            return 0.0 if d < 0.0 else 1.0 if d > 1.0 else d
         return self.density if p is None else p.density
 
     def bar_intensity(self, b: int) -> float:
