@@ -52,12 +52,17 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--tracks", default=",".join(TRACKS), help="comma-separated, default all")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--swing", type=float, default=None, help="0 straight .. 0.67 triplet .. 1")
-    g.add_argument("--humanize", type=float, default=0.0, help="0 exact .. 1 loose")
+    g.add_argument("--humanize", type=float, default=None,
+                   help="0 exact .. 1 loose (default: the band's natural feel, 0.5)")
     g.add_argument("--intensity", type=float, default=0.5, help="0 soft and sparse .. 1 busy")
     g.add_argument("--count-in", action="store_true", help="one bar of sticks first")
     g.add_argument("--loop", action="store_true",
                    help="no held final chord: keep the groove to the end, for looping")
     g.add_argument("--repeat", type=int, default=1, help="play the progression N times")
+    g.add_argument("--arc", default="build",
+                   help="build (default), flat, or intensities per chorus, e.g. 0.3,0.5,0.8")
+    g.add_argument("--intro", action=argparse.BooleanOptionalAction, default=None,
+                   help="an intro in the style before bar 1 (default: off for a progression)")
     g.add_argument("--program", action="append", default=[], metavar="TRACK=PROGRAM",
                    help="GM program for a track, number or name (repeatable)")
     g.add_argument("--level", action="append", default=[], metavar="TRACK=0..1",
@@ -115,9 +120,10 @@ def _generate(args) -> int:
         tempo = args.tempo if args.tempo is not None else get_style(args.style or "pop").default_tempo
     arrangement = generate(
         source, style=args.style, tracks=args.tracks, tempo=tempo, meter=args.meter,
-        key=args.key, seed=args.seed, swing=args.swing, humanize=args.humanize,
+        key=args.key, seed=args.seed, swing=args.swing,
         intensity=args.intensity, count_in=args.count_in, repeat=args.repeat,
-        ending=not args.loop, choruses=args.choruses,
+        ending=not args.loop, choruses=args.choruses, arc=args.arc, intro=args.intro,
+        **({} if args.humanize is None else {"humanize": args.humanize}),
         instruments=_pairs("--program", args.program, _program) or None,
         levels=_pairs("--level", args.level, float) or None,
         density=_pairs("--density", args.density, float) or None)
