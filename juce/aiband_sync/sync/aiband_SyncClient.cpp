@@ -543,14 +543,19 @@ void SyncClient::buildGeneration (const juce::String& id, const juce::Array<juce
         return;
 
     auto generation = Generation::fromTracks (id, parts, lengthBeats);
-    const auto& ref = *generation;
     const auto noticed = firstNotice.count (id) != 0 ? firstNotice[id] : juce::Time::getMillisecondCounterHiRes();
     const auto millis = juce::Time::getMillisecondCounterHiRes() - noticed;
 
-    // Tell the listeners before the hand-over: afterwards the player owns it.
-    listeners.call ([&] (Listener& l) { l.generationReady (ref, millis); });
+    // Hand over first, then tell the listeners: the player only frees generations in
+    // collectGarbage(), which runs on this thread (in setNextGeneration), so `ref` stays valid
+    // for the callbacks.
+    std::unique_ptr<Generation> unplayed;
+    const Generation* ref = generation.get();
     if (player != nullptr)
         player->setNextGeneration (std::move (generation));
+    else
+        unplayed = std::move (generation);
+    listeners.call ([&] (Listener& l) { l.generationReady (*ref, millis); });
 
     built.add (id);
     while (built.size() > maxBuiltRemembered)

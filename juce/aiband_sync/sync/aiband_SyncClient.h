@@ -53,7 +53,8 @@ public:
         virtual void messageReceived (const juce::var& message, const juce::String& raw) {}
         /** A file downloaded and parsed; `millis` from the start of its download. */
         virtual void fileParsed (const ParsedTrack& track, double millis) {}
-        /** A generation handed to the player; `millis` from its first notification. */
+        /** A generation just handed to the player (valid during the call only); `millis` from
+            its first notification. */
         virtual void generationReady (const Generation& generation, double millis) {}
         virtual void stateChanged (State state, const juce::String& detail) {}
         virtual void errorReported (const juce::String& error) {}
