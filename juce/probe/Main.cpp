@@ -2,7 +2,7 @@
   aiband_probe: the aiband_sync module from a terminal.
 
     aiband_probe --url ws://127.0.0.1:PORT --plugin-id ID [--token T] [--mirror DIR]
-                 [--expect N] [--timeout S] [--notes]
+                 [--expect N] [--timeout S] [--notes] [--http-only] [--since SEQ --instance ID]
                  [--simulate-beats B [--sample-rate SR] [--block N] [--tempo BPM]
                   [--print-midi] [--realtime]]
                  [--generate C-Am-F-G [--generate-tracks bass,drums] [--generate-tempo BPM]]
@@ -10,7 +10,9 @@
   Prints one JSON line per message from the service ({"event": {...}}), per parsed file
   ({"file", "track_type", "notes", "tempo", "length_beats", ...; with --notes the notes as
   [pitch, start, length, velocity] in beats}), per generation handed to the player
-  ({"ready": id, "ms": ...}) and per connection state ({"state": ...}).
+  ({"ready": id, "ms": ...}) and per connection state ({"state": ...}). Files are read from the
+  service's folder when it is on this machine, else downloaded; --http-only always downloads.
+  --since/--instance resume as a plugin would after a restart (replay, history gaps).
   --expect N: exit 0 once N files are parsed (then simulate, if asked); --timeout S: give up
   after S seconds (exit 1 when --expect was not met). --simulate-beats B plays the newest
   generation through GenerationPlayer with a simulated play head for B beats, sending the
@@ -84,6 +86,7 @@ struct Printer : aiband::SyncClient::Listener
         with (line, "meter", juce::String (t.numerator) + "/" + juce::String (t.denominator));
         with (line, "program", t.program);
         with (line, "ms", millis);
+        with (line, "origin", t.origin);
         if (withNotes)
         {
             juce::Array<juce::var> notes;
@@ -140,8 +143,8 @@ int simulate (aiband::GenerationPlayer& player, aiband::SyncClient& client, doub
     const auto samplesPerBeat = sampleRate * 60.0 / tempo;
     const auto totalSamples = (juce::int64) std::llround (beats * samplesPerBeat);
     juce::int64 sample = 0;
-    int blocks = 0, events = 0;
-    double totalMicros = 0, maxMicros = 0;
+    int blocks = 0, events = 0, busyBlocks = 0;
+    double totalMicros = 0, maxMicros = 0, busyMicros = 0;
     const auto started = juce::Time::getMillisecondCounterHiRes();
 
     auto run = [&] (bool playing, int n)
@@ -151,15 +154,21 @@ int simulate (aiband::GenerationPlayer& player, aiband::SyncClient& client, doub
         pos.setPpqPosition (sample / samplesPerBeat);
         pos.setPpqPositionOfLastBarStart (std::floor (sample / samplesPerBeat / 4.0) * 4.0);
         midi.clear();
-        const auto t0 = juce::Time::getHighResolutionTicks();
+        // steady_clock has nanoseconds here; JUCE's high-resolution ticks are microseconds on Linux.
+        const auto t0 = std::chrono::steady_clock::now();
         player.process (pos, n, midi);
-        const auto micros = juce::Time::highResolutionTicksToSeconds (juce::Time::getHighResolutionTicks() - t0) * 1.0e6;
+        const auto micros = std::chrono::duration<double, std::micro> (std::chrono::steady_clock::now() - t0).count();
         client.setTransport (pos);
         if (playing)
         {
             totalMicros += micros;
             maxMicros = juce::jmax (maxMicros, micros);
             ++blocks;
+            if (! midi.isEmpty())
+            {
+                busyMicros += micros;
+                ++busyBlocks;
+            }
         }
         for (const auto meta : midi)
         {
@@ -198,6 +207,8 @@ int simulate (aiband::GenerationPlayer& player, aiband::SyncClient& client, doub
     with (summary, "midi_events", events);
     with (summary, "us_per_block", blocks > 0 ? totalMicros / blocks : 0.0);
     with (summary, "us_per_block_max", maxMicros);
+    with (summary, "blocks_with_events", busyBlocks);
+    with (summary, "us_per_block_with_events", busyBlocks > 0 ? busyMicros / busyBlocks : 0.0);
     with (summary, "hanging_notes", player.getNumActiveNotes());
     with (summary, "generation", player.getCurrentGeneration() != nullptr ? player.getCurrentGeneration()->id : juce::String());
     printLine (with (obj(), "simulation", summary));
@@ -208,7 +219,7 @@ int usage (const juce::String& error)
 {
     std::cerr << "aiband_probe: " << error << "\n"
               << "usage: aiband_probe --url ws://127.0.0.1:PORT --plugin-id ID [--token T] [--mirror DIR]\n"
-                 "                    [--expect N] [--timeout S] [--notes]\n"
+                 "                    [--expect N] [--timeout S] [--notes] [--http-only] [--since SEQ --instance ID]\n"
                  "                    [--simulate-beats B [--sample-rate SR] [--block N] [--tempo BPM] [--print-midi] [--realtime]]\n"
                  "                    [--generate C-Am-F-G [--generate-tracks bass,drums] [--generate-tempo BPM]]\n";
     return 2;
@@ -224,8 +235,8 @@ int main (int argc, char* argv[])
 
     const juce::StringArray flags { "--url", "--plugin-id", "--token", "--mirror", "--expect", "--timeout",
                                     "--simulate-beats", "--sample-rate", "--block", "--tempo",
-                                    "--generate", "--generate-tracks", "--generate-tempo" };
-    const juce::StringArray switches { "--notes", "--print-midi", "--realtime", "--help" };
+                                    "--generate", "--generate-tracks", "--generate-tempo", "--since", "--instance" };
+    const juce::StringArray switches { "--notes", "--print-midi", "--realtime", "--http-only", "--help" };
     juce::StringPairArray values;
     for (int i = 0; i < args.size(); ++i)
     {
@@ -248,6 +259,9 @@ int main (int argc, char* argv[])
     options.url = values.getValue ("--url", "ws://127.0.0.1:8000");
     options.pluginId = values.getValue ("--plugin-id", "aiband_probe");
     options.token = values["--token"];
+    options.readLocalFiles = ! values.containsKey ("--http-only");
+    options.startSince = values.getValue ("--since", "0").getLargeIntValue();
+    options.startInstance = values["--instance"];
     if (values["--mirror"].isNotEmpty())
         options.mirrorFolder = juce::File::getCurrentWorkingDirectory().getChildFile (values["--mirror"]);
 

@@ -36,7 +36,7 @@ def probe_notes(line: dict) -> list[tuple]:
     return sorted(notes, key=lambda n: (n[1], n[0], n[2], n[3]))
 
 
-def assert_same_notes(probe_files: dict, records: list[dict], arr):
+def assert_same_notes(probe_files: dict, records: list[dict], arr, origin="disk"):
     assert {r["filename"] for r in records} <= set(probe_files)
     for record in records:
         line = probe_files[record["filename"]]
@@ -46,6 +46,7 @@ def assert_same_notes(probe_files: dict, records: list[dict], arr):
         assert probe_notes(line) == expected, record["filename"]
         assert line["tempo"] == pytest.approx(arr.tempo, abs=1e-3)
         assert line["length_beats"] == pytest.approx(arr.length_beats)
+        assert line["origin"] == origin
 
 
 @pytest.mark.slow
@@ -141,7 +142,8 @@ def test_probe_receives_every_generation_across_a_restart(probe_binary, tmp_path
 
 def test_probe_asks_for_a_band_and_plays_it(probe_binary, tmp_path):
     svc = run_service(settings_for(tmp_path / "band"))
-    probe = Probe(svc.url.replace("http://", "ws://"), "juce-gen", "--generate", "Dm7-G7-Cmaj7",
+    probe = Probe(svc.url.replace("http://", "ws://"), "juce-gen", "--http-only", "--notes",
+                  "--generate", "Dm7-G7-Cmaj7",
                   "--generate-tracks", "bass,drums", "--generate-tempo", "110", "--expect", "3",
                   "--timeout", "60", "--simulate-beats", "16", "--print-midi")
     try:
@@ -151,6 +153,10 @@ def test_probe_asks_for_a_band_and_plays_it(probe_binary, tmp_path):
         assert result["request_id"] == request_id
         assert result["tempo"] == 110
         assert probe.wait_exit(60) == 0
+        arr = workbench.generate(["Dm7", "G7", "Cmaj7"], tempo=110, seed=result["seed"],
+                                 style=result["style"], meter=result["meter"],
+                                 tracks=["bass", "drums"])
+        assert_same_notes(probe.files(), result["files"], arr, origin="http")
         midi = [x for x in probe.lines if "midi" in x]
         channels = {m["midi"][0] & 0x0F for m in midi if m["midi"][0] & 0xF0 == 0x90}
         assert channels == {0, 9}  # bass on 1, drums on 10
@@ -185,3 +191,29 @@ def test_probe_reports_a_wrong_token_and_a_bad_url(probe_binary, tmp_path):
     bad = Probe("http://127.0.0.1:1", "juce-bad")
     assert bad.wait_exit(10) == 2
     assert "not a ws:// URL" in bad.stderr_text()
+
+
+def test_probe_recovers_the_newest_band_after_a_history_gap(probe_binary, tmp_path):
+    """Resuming from a seq the history no longer holds: the service says history_gap, the
+    module fetches the file list and still gets the newest band to the player."""
+    svc = run_service(settings_for(tmp_path / "band", history_size=1))
+    try:
+        svc.publish(workbench.generate(CHORDS[:4], seed=1))
+        records = svc.publish(workbench.generate(CHORDS[4:], seed=2, tracks=["bass", "keys"]))
+        newest = records[0]["generation"]
+        instance = http(svc.url, "GET", "/health").json["instance"]
+        probe = Probe(svc.url.replace("http://", "ws://"), "juce-gap", "--since", "1",
+                      "--instance", instance, "--timeout", "30")
+        try:
+            gap = probe.wait_for(lambda x: x.get("event", {}).get("history_gap") is True,
+                                 what="history_gap")["event"]
+            assert gap["type"] == "notification"
+            ready = probe.wait_for(lambda x: x.get("ready") == newest, what="ready after the gap")
+            assert {c["track_type"] for c in ready["channels"]} == {"bass", "keys"}
+            # Only the last event (the notification) was left to replay: the files came from
+            # GET /api/files, not from replayed midi_ready / files_ready events.
+            assert not probe.events("midi_ready") and not probe.events("files_ready")
+        finally:
+            probe.stop()
+    finally:
+        svc.stop()

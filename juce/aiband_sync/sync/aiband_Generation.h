@@ -26,6 +26,7 @@ struct ParsedTrack
     };
 
     juce::String filename, trackType, generation;
+    juce::String origin;        // where the bytes came from: "disk" (the service's folder) or "http"
     double tempo = 120.0;       // bpm, from the first tempo event
     int numerator = 4, denominator = 4;
     double lengthBeats = 0;     // the file's end (end-of-track events included)

@@ -32,7 +32,8 @@ namespace
 }
 
 SyncClient::SyncClient (Options o, GenerationPlayer* p)
-    : juce::Thread ("aiband sync"), options (std::move (o)), player (p)
+    : juce::Thread ("aiband sync"), options (std::move (o)), player (p),
+      lastSeq (juce::jmax ((juce::int64) 0, options.startSince)), instance (options.startInstance)
 {
 }
 
@@ -401,6 +402,7 @@ void SyncClient::handleMessage (WebSocket&, const juce::String& text)
         }
         if ((bool) message.getProperty ("since_reset", false))
             lastSeq = 0;
+        findLocalFolder();
         {
             const juce::ScopedLock sl (statusLock);
             status.instance = instance;
@@ -413,7 +415,12 @@ void SyncClient::handleMessage (WebSocket&, const juce::String& text)
         const auto generation = message["generation"].toString();
         if (firstNotice.find (generation) == firstNotice.end())
             firstNotice[generation] = juce::Time::getMillisecondCounterHiRes();
-        ensureFile (message);
+        // The whole-band file is not played (its parts come as their own files): fetch it once
+        // the generation is with the player.
+        if (player != nullptr && message["track_type"].toString() == "band")
+            deferred.add (message);
+        else
+            ensureFile (message);
     }
     else if (type == "files_ready")
     {
@@ -428,7 +435,12 @@ void SyncClient::handleMessage (WebSocket&, const juce::String& text)
                 records.add (record);
                 length = juce::jmax (length, (double) record.getProperty ("duration", 0.0));
             }
-        buildGeneration (generation, records, length);
+        juce::Array<juce::var> playable;
+        for (auto& record : records)
+            if (record["track_type"].toString() != "band")
+                playable.add (record);
+        buildGeneration (generation, playable.isEmpty() ? records : playable, length);
+        fetchDeferred();
     }
     else if (type == "generation_complete" || type == "generation_result")
     {
@@ -449,6 +461,7 @@ void SyncClient::handleMessage (WebSocket&, const juce::String& text)
                 }
             buildGeneration (generation, records, (double) message.getProperty ("length_beats", 0.0));
         }
+        fetchDeferred();
     }
     else if (type == "notification")
     {
@@ -476,19 +489,24 @@ const ParsedTrack* SyncClient::ensureFile (const juce::var& record)
         return it->second.get();
 
     const auto started = juce::Time::getMillisecondCounterHiRes();
-    auto where = record["url_path"].toString();
-    if (where.isEmpty())
-        where = record["url"].toString();
-    if (where.isEmpty())
-        where = "/files/" + juce::URL::addEscapeChars (filename, false);
-
     juce::MemoryBlock bytes;
-    int code = 0;
-    juce::String error;
-    if (! httpGet (where, bytes, code, error))
+    juce::String origin ("disk");
+    if (! readLocal (record, bytes))
     {
-        reportError (error);
-        return nullptr;
+        origin = "http";
+        auto where = record["url_path"].toString();
+        if (where.isEmpty())
+            where = record["url"].toString();
+        if (where.isEmpty())
+            where = "/files/" + juce::URL::addEscapeChars (filename, false);
+
+        int code = 0;
+        juce::String error;
+        if (! httpGet (where, bytes, code, error))
+        {
+            reportError (error);
+            return nullptr;
+        }
     }
 
     auto track = std::make_unique<ParsedTrack>();
@@ -503,6 +521,7 @@ const ParsedTrack* SyncClient::ensureFile (const juce::var& record)
     if (track->trackType.isEmpty())
         track->trackType = trackFromFilename (filename);
     track->generation = record["generation"].toString();
+    track->origin = origin;
 
     if (options.mirrorFolder != juce::File())
     {
@@ -569,13 +588,59 @@ void SyncClient::buildGeneration (const juce::String& id, const juce::Array<juce
     sendChangeMessage();
 }
 
+void SyncClient::fetchDeferred()
+{
+    const auto pending = deferred;
+    deferred.clear();
+    for (auto& record : pending)
+        ensureFile (record);
+}
+
+void SyncClient::findLocalFolder()
+{
+    localFolder = juce::File();
+    if (! options.readLocalFiles || instance.isEmpty())
+        return;
+    int code = 0;
+    juce::String error;
+    juce::MemoryBlock body;
+    if (! httpGet ("/api/info", body, code, error))
+        return;
+    const auto folder = juce::JSON::parse (body.toString())["folder"].toString();
+    if (folder.isEmpty() || ! juce::File::isAbsolutePath (folder))
+        return;
+    const juce::File candidate (folder);
+    // Only the service's own folder carries its instance marker: same machine, same files.
+    if (candidate.getChildFile ("meta").getChildFile (".instance-" + instance).existsAsFile())
+        localFolder = candidate;
+}
+
+bool SyncClient::readLocal (const juce::var& record, juce::MemoryBlock& bytes) const
+{
+    if (localFolder == juce::File())
+        return false;
+    const auto path = record["path"].toString();
+    const auto filename = record["filename"].toString();
+    // A plain "{track}/{name}" inside the folder: nothing absolute, no "..", no hidden parts.
+    if (path.isEmpty() || path.startsWithChar ('/') || path.containsChar ('\\') || path.containsChar (':')
+        || ! path.endsWith ("/" + filename))
+        return false;
+    for (auto& part : juce::StringArray::fromTokens (path, "/", ""))
+        if (part.isEmpty() || part.startsWithChar ('.'))
+            return false;
+    const auto file = localFolder.getChildFile (path);
+    if (! file.isAChildOf (localFolder) || file.isSymbolicLink() || ! file.existsAsFile())
+        return false;
+    return file.loadFileAsData (bytes) && bytes.getSize() > 0;
+}
+
 void SyncClient::recoverFromGap()
 {
     // Some missed events are gone from the history: the newest generation from the file list.
     juce::MemoryBlock body;
     int code = 0;
     juce::String error;
-    if (! httpGet ("/api/files?limit=100", body, code, error))
+    if (! httpGet ("/api/files?limit=200", body, code, error))
     {
         reportError (error);
         return;
@@ -585,7 +650,17 @@ void SyncClient::recoverFromGap()
     if (list == nullptr || list->isEmpty())
         return;
 
-    const auto newest = list->getFirst()["generation"].toString();  // newest first
+    // The newest generation: the latest `created` (file names of one second sort by track).
+    juce::String newest, newestCreated;
+    for (auto& record : *list)
+    {
+        const auto created = record["created"].toString();
+        if (newest.isEmpty() || created > newestCreated)
+        {
+            newest = record["generation"].toString();
+            newestCreated = created;
+        }
+    }
     juce::Array<juce::var> records;
     double length = 0;
     for (auto& record : *list)

@@ -33,6 +33,13 @@ public:
         int connectTimeoutMs = 3000;
         int minBackoffMs = 200, maxBackoffMs = 5000;
         juce::var registerInfo;                // extra fields for POST /api/plugin/register
+        /** Read files straight from the service's folder when it is on this machine (the
+            service leaves meta/.instance-{id} there, as for attached notebooks); else HTTP. */
+        bool readLocalFiles = true;
+        /** Where to resume from (e.g. saved with the DAW project): the last seq seen and the
+            service instance it came from; 0 and empty for a fresh start. */
+        juce::int64 startSince = 0;
+        juce::String startInstance;
     };
 
     enum class State { stopped, connecting, connected, disconnected };
@@ -97,6 +104,9 @@ private:
     const ParsedTrack* ensureFile (const juce::var& record);
     void buildGeneration (const juce::String& id, const juce::Array<juce::var>& records, double lengthBeats);
     void recoverFromGap();
+    void findLocalFolder();
+    void fetchDeferred();
+    bool readLocal (const juce::var& record, juce::MemoryBlock& bytes) const;
     void registerOverHttp();
     void sendTransportIfDue (WebSocket& ws, bool force);
     void setState (State s, const juce::String& detail);
@@ -120,6 +130,8 @@ private:
     // Sync-thread state.
     juce::int64 lastSeq = 0;
     juce::String instance;
+    juce::File localFolder;                                          // the service's folder, when visible
+    juce::Array<juce::var> deferred;                                 // band files, fetched after the hand-over
     std::map<juce::String, std::unique_ptr<ParsedTrack>> parsed;     // by file name
     juce::StringArray parsedOrder;                                   // oldest first, bounded
     std::map<juce::String, double> firstNotice;                      // generation -> ms
