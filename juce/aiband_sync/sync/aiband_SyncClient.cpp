@@ -435,12 +435,7 @@ void SyncClient::handleMessage (WebSocket&, const juce::String& text)
                 records.add (record);
                 length = juce::jmax (length, (double) record.getProperty ("duration", 0.0));
             }
-        juce::Array<juce::var> playable;
-        for (auto& record : records)
-            if (record["track_type"].toString() != "band")
-                playable.add (record);
-        buildGeneration (generation, playable.isEmpty() ? records : playable, length);
-        fetchDeferred();
+        buildGeneration (generation, records, length);
     }
     else if (type == "generation_complete" || type == "generation_result")
     {
@@ -461,7 +456,6 @@ void SyncClient::handleMessage (WebSocket&, const juce::String& text)
                 }
             buildGeneration (generation, records, (double) message.getProperty ("length_beats", 0.0));
         }
-        fetchDeferred();
     }
     else if (type == "notification")
     {
@@ -554,12 +548,20 @@ const ParsedTrack* SyncClient::ensureFile (const juce::var& record)
 
 void SyncClient::buildGeneration (const juce::String& id, const juce::Array<juce::var>& records, double lengthBeats)
 {
+    // The parts first; the whole-band file (not played: its parts are) after the hand-over.
     std::vector<const ParsedTrack*> parts;
     for (auto& record : records)
-        if (auto* track = ensureFile (record))
+    {
+        if (record["track_type"].toString() == "band")
+            deferred.add (record);
+        else if (auto* track = ensureFile (record))
             parts.push_back (track);
+    }
     if (parts.empty() || built.contains (id))
+    {
+        fetchDeferred();
         return;
+    }
 
     auto generation = Generation::fromTracks (id, parts, lengthBeats);
     const auto noticed = firstNotice.count (id) != 0 ? firstNotice[id] : juce::Time::getMillisecondCounterHiRes();
@@ -580,12 +582,15 @@ void SyncClient::buildGeneration (const juce::String& id, const juce::Array<juce
     while (built.size() > maxBuiltRemembered)
         built.remove (0);
     firstNotice.erase (id);
+    if (firstNotice.size() > (size_t) maxBuiltRemembered)  // generations that never completed
+        firstNotice.clear();
     {
         const juce::ScopedLock sl (statusLock);
         status.generation = id;
         ++status.generationsReady;
     }
     sendChangeMessage();
+    fetchDeferred();
 }
 
 void SyncClient::fetchDeferred()

@@ -74,6 +74,7 @@ public:
     void start();
     void stop();
 
+    /** Add listeners before start() and remove them after stop() (the list is not locked). */
     void addListener (Listener* l)       { listeners.add (l); }
     void removeListener (Listener* l)    { listeners.remove (l); }
 

@@ -273,12 +273,12 @@ juce::Result WebSocket::connect (const juce::String& url, const juce::StringArra
 
     // Read the answer's head; whatever follows it already belongs to the frame stream.
     juce::MemoryBlock head;
-    const auto deadline = juce::Time::getMillisecondCounter() + (juce::uint32) timeoutMs;
+    const auto deadline = juce::Time::getMillisecondCounterHiRes() + timeoutMs;
     int headerEnd = -1;
     while (headerEnd < 0)
     {
-        const auto left = (int) (deadline - juce::Time::getMillisecondCounter());
-        if (left <= 0 || (int) deadline - (int) juce::Time::getMillisecondCounter() < 0)
+        const auto left = (int) (deadline - juce::Time::getMillisecondCounterHiRes());
+        if (left <= 0)
             return juce::Result::fail ("no answer to the WebSocket upgrade within " + juce::String (timeoutMs) + " ms");
         if (s->waitUntilReady (true, left) != 1)
             continue;
