@@ -132,15 +132,10 @@ public:
                 std::vector<Sent> reference;
                 for (int blockSize : { 512, 333, 64, 1 })
                 {
-                    GenerationPlayer player;
-                    player.prepareToPlay (rate, blockSize);
-                    player.setNextGeneration (groove());
-                    FakeHost host;
-                    host.sampleRate = rate;
+                    Rig rig (groove(), rate, blockSize);
+                    auto& player = rig.player;
+                    auto& host = rig.host;
                     host.bpm = tempo;
-                    host.stop (player, blockSize);   // stopped: the generation is taken at once
-                    host.sent.clear();
-                    host.clock = 0;
                     host.playUntil (player, 8.0, blockSize);
 
                     // Expected: every note of the passes played, on the first sample at or after its time.
@@ -194,13 +189,9 @@ public:
 
         beginTest ("a tempo change moves the events after it, on the new grid");
         {
-            GenerationPlayer player;
-            player.prepareToPlay (48000.0, 256);
-            player.setNextGeneration (groove());
-            FakeHost host;
-            host.stop (player);
-            host.sent.clear();
-            host.clock = 0;
+            Rig rig (groove(), 48000.0, 256);
+            auto& player = rig.player;
+            auto& host = rig.host;
             host.playUntil (player, 4.0, 256);          // 120 bpm: 24000 samples a beat
             const auto clockAtChange = host.clock;
             const auto ppqAtChange = host.ppq;
@@ -221,14 +212,10 @@ public:
         for (int numerator : { 4, 3 })
         {
             beginTest ("a new generation starts exactly at the next bar line (" + juce::String (numerator) + "/4)");
-            GenerationPlayer player;
-            player.prepareToPlay (48000.0, 512);
-            player.setNextGeneration (sustained());
-            FakeHost host;
+            Rig rig (sustained());
+            auto& player = rig.player;
+            auto& host = rig.host;
             host.numerator = numerator;
-            host.stop (player);
-            host.sent.clear();
-            host.clock = 0;
             host.playUntil (player, 5.3, 512);
             player.setNextGeneration (answer());
             host.playUntil (player, 14.0, 512);
@@ -236,16 +223,10 @@ public:
             const auto bar = numerator == 4 ? 8.0 : 6.0;
             const auto switchSample = std::llround (bar * 24000.0);
             expectEquals (player.getNumSwitches(), 2);
-            juce::int64 firstNew = -1;
             for (auto& e : host.sent)
-            {
-                const bool fromNew = e.channel() == 2;
-                if (fromNew && e.isOn() && firstNew < 0)
-                    firstNew = e.sample;
-                if (! fromNew && e.isOn())
+                if (e.channel() != 2 && e.isOn())
                     expect (e.sample < switchSample, "the old generation played after the switch");
-            }
-            expectEquals (firstNew, switchSample);
+            expectEquals (firstNoteOn (host.sent, 2), (juce::int64) switchSample);
 
             Synth before;  // everything up to the switch sample, its note-offs included
             std::vector<Sent> upTo;
@@ -259,31 +240,21 @@ public:
 
         beginTest ("a switch on a block that starts on the bar line happens at its first sample; no last-bar info needed");
         {
-            GenerationPlayer player;
-            player.prepareToPlay (48000.0, 500);
-            player.setNextGeneration (sustained());
-            FakeHost host;
+            Rig rig (sustained(), 48000.0, 500);
+            auto& player = rig.player;
+            auto& host = rig.host;
             host.provideLastBar = false;
-            host.stop (player, 500);
-            host.clock = 0;
-            host.sent.clear();
             host.playUntil (player, 6.0, 500);
             player.setNextGeneration (answer());
             host.playUntil (player, 9.0, 500);
-            juce::int64 firstNew = -1;
-            for (auto& e : host.sent)
-                if (e.channel() == 2 && e.isOn() && firstNew < 0)
-                    firstNew = e.sample;
-            expectEquals (firstNew, (juce::int64) 192000);  // beat 8, block 384 starts there
+            expectEquals (firstNoteOn (host.sent, 2), (juce::int64) 192000);  // beat 8, block 384 starts there
         }
 
         beginTest ("only the newest of several waiting generations plays");
         {
-            GenerationPlayer player;
-            player.prepareToPlay (48000.0, 512);
-            player.setNextGeneration (sustained ("first"));
-            FakeHost host;
-            host.stop (player);
+            Rig rig (sustained ("first"));
+            auto& player = rig.player;
+            auto& host = rig.host;
             host.playUntil (player, 1.0, 512);
             player.setNextGeneration (answer ("second"));
             host.block (player, 512);
@@ -295,11 +266,9 @@ public:
 
         beginTest ("no hanging notes after a stop, and a clean restart");
         {
-            GenerationPlayer player;
-            player.prepareToPlay (48000.0, 512);
-            player.setNextGeneration (sustained());
-            FakeHost host;
-            host.stop (player);
+            Rig rig (sustained());
+            auto& player = rig.player;
+            auto& host = rig.host;
             host.playUntil (player, 2.7, 512);
             expect (player.getNumActiveNotes() > 0);
             host.stop (player);
@@ -317,11 +286,9 @@ public:
 
         beginTest ("no hanging notes at a loop wrap inside a block");
         {
-            GenerationPlayer player;
-            player.prepareToPlay (48000.0, 512);
-            player.setNextGeneration (sustained());
-            FakeHost host;
-            host.stop (player);
+            Rig rig (sustained());
+            auto& player = rig.player;
+            auto& host = rig.host;
             host.looping = true;
             host.loopStart = 0.0;
             host.loopEnd = 6.0;   // note 50 (beats 5-7) and the pad are sounding at the wrap
@@ -345,11 +312,9 @@ public:
 
         beginTest ("no hanging notes after a jump backwards; playing resumes on the grid");
         {
-            GenerationPlayer player;
-            player.prepareToPlay (48000.0, 512);
-            player.setNextGeneration (sustained());
-            FakeHost host;
-            host.stop (player);
+            Rig rig (sustained());
+            auto& player = rig.player;
+            auto& host = rig.host;
             host.playUntil (player, 5.5, 512);
             const auto jumpClock = host.clock;
             host.ppq = 3.0;  // the user clicks back to beat 3
@@ -360,15 +325,10 @@ public:
             expect (synth.problems.isEmpty(), synth.problems.joinIntoString ("; "));
             expectEquals (synth.numSounding(), 0);
             bool offAtJump = false;
-            juce::int64 note45 = -1;
             for (auto& e : host.sent)
-            {
                 offAtJump = offAtJump || (e.isOff() && e.data1 == 50 && e.sample == jumpClock);
-                if (e.isOn() && e.data1 == 45 && e.sample >= jumpClock && note45 < 0)
-                    note45 = e.sample;
-            }
             expect (offAtJump, "no note-off at the jump for the note that was sounding");
-            expectEquals (note45, jumpClock + 12000);  // beat 3.5, half a beat after the jump
+            expectEquals (firstNoteOn (host.sent, 1, jumpClock, 45), jumpClock + 12000);  // beat 3.5, half a beat after the jump
         }
 
         beginTest ("nothing allocates on the audio thread: play, switch, loop wrap, jump, stop, restart");
@@ -379,12 +339,10 @@ public:
                 expectEquals (probe.count(), 1L);
                 delete p;
             }
-            GenerationPlayer player;
-            player.prepareToPlay (48000.0, 512);
-            player.setNextGeneration (sustained());
-            FakeHost host;
+            Rig rig (sustained());
+            auto& player = rig.player;
+            auto& host = rig.host;
             host.sent.reserve (100000);
-            host.stop (player);
             host.playUntil (player, 1.0, 512);
             auto next = answer();
             long counted = 0;

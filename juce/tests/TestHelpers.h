@@ -96,6 +96,31 @@ namespace aiband_test
         void stop (aiband::GenerationPlayer& player, int blockSize = 512)  { block (player, blockSize, false); }
     };
 
+    /** A player that took `first` while the host was stopped, and a host at beat 0. */
+    struct Rig
+    {
+        aiband::GenerationPlayer player;
+        FakeHost host;
+
+        explicit Rig (std::unique_ptr<aiband::Generation> first, double sampleRate = 48000.0, int blockSize = 512)
+        {
+            host.sampleRate = sampleRate;
+            player.prepareToPlay (sampleRate, blockSize);
+            player.setNextGeneration (std::move (first));
+            host.stop (player, blockSize);
+            host.sent.clear();
+        }
+    };
+
+    /** The sample of the first note-on on `channel` (1-16) at or after `from`, -1 if none. */
+    inline juce::int64 firstNoteOn (const std::vector<Sent>& sent, int channel, juce::int64 from = 0, int pitch = -1)
+    {
+        for (auto& e : sent)
+            if (e.isOn() && e.channel() == channel && e.sample >= from && (pitch < 0 || e.data1 == pitch))
+                return e.sample;
+        return -1;
+    }
+
     /** Plays the MIDI stream and remembers the problems a real synth would have. */
     struct Synth
     {

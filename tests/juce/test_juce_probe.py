@@ -63,6 +63,11 @@ def test_probe_receives_every_generation_across_a_restart(probe_binary, tmp_path
                       "--timeout", "120", "--simulate-beats", "4", "--tempo", "240", "--realtime")
         probe.wait_for(lambda x: x.get("state") == "connected", what="connection")
         first_instance = probe.events("connection_confirmed")[0]["instance"]
+        registered = probe.wait_for(lambda x: x.get("event", {}).get("type") == "registered",
+                                    what="registered")["event"]
+        assert registered["plugin"]["info"]["client"] == "aiband_sync"
+        assert http(svc.url, "GET", "/api/plugin/status?plugin_id=juce-e2e").json["plugin"][
+            "role"] == "plugin"
 
         # 1. A notebook publishes an Arrangement (5 tracks + the band file).
         arr1 = workbench.generate(CHORDS, style="pop", tempo=126, key="C", seed=7)
@@ -134,6 +139,9 @@ def test_probe_receives_every_generation_across_a_restart(probe_binary, tmp_path
         assert mine[-1]["isPlaying"] is False
         assert mine[-1]["currentBeat"] == pytest.approx(sim["end_beat"], abs=1e-6)
         assert mine[-1]["tempo"] == pytest.approx(240.0)
+        # The only errors were the refused reconnections while the service was away.
+        errors = [x["error"] for x in probe.lines if "error" in x]
+        assert errors and all("cannot connect" in e for e in errors), errors
     finally:
         if probe is not None:
             probe.stop()

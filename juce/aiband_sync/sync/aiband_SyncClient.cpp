@@ -175,71 +175,42 @@ juce::String SyncClient::absoluteUrl (const juce::String& pathOrUrl) const
     return getHttpBase() + (pathOrUrl.startsWithChar ('/') ? pathOrUrl : "/" + pathOrUrl);
 }
 
-bool SyncClient::httpGet (const juce::String& pathOrUrl, juce::MemoryBlock& body, int& statusCode, juce::String& error)
+bool SyncClient::httpGet (const juce::String& pathOrUrl, juce::MemoryBlock& answer, int& statusCode, juce::String& error)
 {
+    // Only GETs: the module says everything else over the WebSocket. (JUCE 7.0.5's own HTTP
+    // code without curl sends a blank line too many before a POST body.)
     statusCode = 0;
-    // JUCE ends the header block itself: no trailing CRLF here, or the body would shift.
-    juce::String headers;
-    if (options.token.isNotEmpty())
-        headers << "Authorization: token " << options.token;
     const auto url = absoluteUrl (pathOrUrl);
     auto stream = juce::URL (url).createInputStream (
         juce::URL::InputStreamOptions (juce::URL::ParameterHandling::inAddress)
             .withConnectionTimeoutMs (5000)
             .withStatusCode (&statusCode)
-            .withExtraHeaders (headers));
+            .withExtraHeaders (options.token.isNotEmpty() ? "Authorization: token " + options.token : juce::String()));
     if (stream == nullptr)
     {
         error = "GET " + url + " failed (no connection)";
         return false;
     }
-    body.reset();
-    stream->readIntoMemoryBlock (body);
+    answer.reset();
+    stream->readIntoMemoryBlock (answer);
     if (statusCode != 200)
     {
-        error = "GET " + url + " answered " + juce::String (statusCode) + ": " + body.toString().substring (0, 300);
+        error = "GET " + url + " answered " + juce::String (statusCode) + ": " + answer.toString().substring (0, 300);
         return false;
     }
     return true;
 }
 
-juce::var SyncClient::httpPostJson (const juce::String& path, const juce::var& body, int& statusCode, juce::String& error)
+juce::String SyncClient::registerMessage() const
 {
-    statusCode = 0;
-    juce::String headers ("Content-Type: application/json");
-    if (options.token.isNotEmpty())
-        headers << "\r\nAuthorization: token " << options.token;
-    const auto url = absoluteUrl (path);
-    auto stream = juce::URL (url).withPOSTData (juce::JSON::toString (body, true)).createInputStream (
-        juce::URL::InputStreamOptions (juce::URL::ParameterHandling::inPostData)
-            .withConnectionTimeoutMs (3000)
-            .withStatusCode (&statusCode)
-            .withExtraHeaders (headers));
-    if (stream == nullptr)
-    {
-        error = "POST " + url + " failed (no connection)";
-        return {};
-    }
-    const auto text = stream->readEntireStreamAsString();
-    if (statusCode != 200)
-        error = "POST " + url + " answered " + juce::String (statusCode) + ": " + text.substring (0, 300);
-    return juce::JSON::parse (text);
-}
-
-void SyncClient::registerOverHttp()
-{
-    auto body = object();
+    auto message = object();
     if (auto* extra = options.registerInfo.getDynamicObject())
         for (auto& p : extra->getProperties())
-            setField (body, p.name, p.value);
-    setField (body, "plugin_id", options.pluginId);
-    setField (body, "client", "aiband_sync");
-    setField (body, "version", "0.1.0");
-    int code = 0;
-    juce::String error;
-    httpPostJson ("/api/plugin/register", body, code, error);
-    if (code != 200 && code != 0)  // 0: not reachable, the WebSocket attempt will say so
-        reportError (error);
+            setField (message, p.name, p.value);
+    setField (message, "type", "register");
+    setField (message, "client", "aiband_sync");
+    setField (message, "version", "0.1.0");
+    return juce::JSON::toString (message, true);
 }
 
 //==============================================================================
@@ -249,7 +220,6 @@ void SyncClient::run()
     while (! threadShouldExit())
     {
         setState (State::connecting, getWebSocketUrl (lastSeq, instance));
-        registerOverHttp();
 
         WebSocket ws;
         const auto result = ws.connect (getWebSocketUrl (lastSeq, instance), {}, options.connectTimeoutMs);
@@ -293,9 +263,12 @@ bool SyncClient::session (WebSocket& ws)
         }
         if (got == WebSocket::ReadStatus::message && message.type == WebSocket::Message::Type::text)
         {
-            if (! confirmed && message.text.contains ("connection_confirmed"))
-                confirmed = true;
             handleMessage (ws, message.text);
+            if (! confirmed && message.text.contains ("connection_confirmed"))
+            {
+                confirmed = true;
+                ws.sendText (registerMessage());  // answered by "registered"
+            }
         }
 
         const auto now = juce::Time::getMillisecondCounterHiRes();

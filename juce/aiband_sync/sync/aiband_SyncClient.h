@@ -3,7 +3,7 @@
 
   Threads:
     - its own background thread ("aiband sync") owns the WebSocket and the HTTP downloads:
-      connects, registers, heartbeats, reconnects with back-off and ?since=SEQ&instance=ID,
+      connects, registers (a `register` message), heartbeats, reconnects with back-off and ?since=SEQ&instance=ID,
       downloads and parses every file, builds each Generation and hands it to the player;
       Listener callbacks are called on this thread;
     - the audio thread only calls setTransport() (atomics, no locks, no allocation);
@@ -32,7 +32,7 @@ public:
         int transportIntervalMs = 100;         // at most this often while the transport moves
         int connectTimeoutMs = 3000;
         int minBackoffMs = 200, maxBackoffMs = 5000;
-        juce::var registerInfo;                // extra fields for POST /api/plugin/register
+        juce::var registerInfo;                // extra fields for the `register` message (name, version, ...)
         /** Read files straight from the service's folder when it is on this machine (the
             service leaves meta/.instance-{id} there, as for attached notebooks); else HTTP. */
         bool readLocalFiles = true;
@@ -108,13 +108,13 @@ private:
     void findLocalFolder();
     void fetchDeferred();
     bool readLocal (const juce::var& record, juce::MemoryBlock& bytes) const;
-    void registerOverHttp();
+    juce::String registerMessage() const;
     void sendTransportIfDue (WebSocket& ws, bool force);
     void setState (State s, const juce::String& detail);
     void reportError (const juce::String& error);
 
-    bool httpGet (const juce::String& pathOrUrl, juce::MemoryBlock& body, int& status, juce::String& error);
-    juce::var httpPostJson (const juce::String& path, const juce::var& body, int& status, juce::String& error);
+    /** false (and `error`) unless the answer is 200. */
+    bool httpGet (const juce::String& pathOrUrl, juce::MemoryBlock& answer, int& status, juce::String& error);
     juce::String absoluteUrl (const juce::String& pathOrUrl) const;
 
     Options options;
