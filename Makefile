@@ -40,10 +40,12 @@ lint: $(BIN)/.installed
 juce:
 	$(MAKE) -C juce all
 
-# The whole suite: lint, the C++ tests, unit and service tests, browser tests, the notebooks
-# through nbval (tests/juce/ runs juce/build/aiband_probe against the real service).
+# The whole suite: lint, types (mypy on workbench and server, see [tool.mypy]), the C++ tests,
+# unit and service tests, browser tests, the notebooks through nbval (tests/juce/ runs
+# juce/build/aiband_probe against the real service).
 test: setup juce
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(MAKE) -C juce test
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider
 

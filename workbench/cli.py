@@ -1,5 +1,7 @@
-"""The command line: ``workbench generate "| C Am | F G |" --style pop --out DIR`` and
-``workbench styles``. Errors in the input are one line on stderr and exit status 2."""
+"""The command line: ``workbench generate "| C Am | F G |" --style pop --out DIR``,
+``workbench generate --song FILE_OR_LINK [--index N] --choruses 3``, ``workbench songs
+FILE_OR_LINK`` and ``workbench styles``. Errors in the input are one line on stderr and exit
+status 2."""
 
 from __future__ import annotations
 
@@ -34,8 +36,16 @@ def _parser() -> argparse.ArgumentParser:
                 "out as MIDI files.")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
     g = sub.add_parser("generate", help="play a progression as a band and write MIDI files")
-    g.add_argument("progression", help='bar notation, e.g. "| C Am | F G |"')
-    g.add_argument("--style", default="pop", help="a style (see `workbench styles`)")
+    g.add_argument("progression", nargs="?", help='bar notation, e.g. "| C Am | F G |"')
+    g.add_argument("--song", default=None, metavar="FILE_OR_LINK",
+                   help="a song instead: an iReal Pro link or playlist (or a file holding one), "
+                        "a MusicXML file (.musicxml, .xml, .mxl) or a text file in bar notation")
+    g.add_argument("--index", type=int, default=None,
+                   help="which song of a playlist (0-based, as `workbench songs` lists them)")
+    g.add_argument("--choruses", type=int, default=None,
+                   help="play the song's form N times (default: --repeat)")
+    g.add_argument("--style", default=None,
+                   help="a style (see `workbench styles`; default pop, or the song's)")
     g.add_argument("--tempo", type=float, default=None, help="bpm (default: the style's)")
     g.add_argument("--meter", default=None, help="4/4, 3/4, 6/8, 2/4, 12/8")
     g.add_argument("--key", default=None, help="e.g. C, Am, 'Bb major' (default: detected)")
@@ -57,6 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--timestamp", default=None, help="YYYYMMDDHHMMSS (default: now)")
     g.add_argument("--out", default="generated_accompaniments", help="output folder")
     sub.add_parser("styles", help="list the styles")
+    ls = sub.add_parser("songs", help="list the songs of a playlist, file or link")
+    ls.add_argument("source", metavar="FILE_OR_LINK")
     return p
 
 
@@ -77,16 +89,35 @@ def _program(value):
     return int(value) if value.isdigit() else value
 
 
+def _read_songs(source: str):
+    import os
+
+    from workbench.song.sources import read_songs
+
+    if not os.path.exists(source) and "://" not in source and "|" not in source:
+        raise ValueError(f"no song file or link {source!r}")
+    return read_songs(source)
+
+
 def _generate(args) -> int:
     from workbench.band.generate import generate
     from workbench.band.styles import get_style
 
-    tempo = args.tempo if args.tempo is not None else get_style(args.style).default_tempo
+    if (args.song is None) == (args.progression is None):
+        raise ValueError("give a progression or --song FILE_OR_LINK (one of them)")
+    if args.song is not None:
+        from workbench.song.sources import pick_song
+
+        source = pick_song(_read_songs(args.song), args.index)
+        tempo = args.tempo
+    else:
+        source = args.progression
+        tempo = args.tempo if args.tempo is not None else get_style(args.style or "pop").default_tempo
     arrangement = generate(
-        args.progression, style=args.style, tracks=args.tracks, tempo=tempo, meter=args.meter,
+        source, style=args.style, tracks=args.tracks, tempo=tempo, meter=args.meter,
         key=args.key, seed=args.seed, swing=args.swing, humanize=args.humanize,
         intensity=args.intensity, count_in=args.count_in, repeat=args.repeat,
-        ending=not args.loop,
+        ending=not args.loop, choruses=args.choruses,
         instruments=_pairs("--program", args.program, _program) or None,
         levels=_pairs("--level", args.level, float) or None,
         density=_pairs("--density", args.density, float) or None)
@@ -104,11 +135,31 @@ def _styles() -> int:
     return 0
 
 
+def _songs(args) -> int:
+    songs = _read_songs(args.source)
+    rows = sorted([(s.index or 0, s) for s in songs] + [(e.index or 0, e) for e in songs.errors],
+                  key=lambda row: row[0])
+    if songs.name:
+        print(f"{songs.name}: {len(rows)} songs")
+    for index, item in rows:
+        if isinstance(item, ValueError):
+            print(f"{index:4d}  ! {item}")
+            continue
+        form = " ".join(sec.label or "-" for sec in item.sections)
+        style = f"{item.style} → {item.workbench_style}" if item.style else item.workbench_style
+        tempo = f"{item.tempo:g} bpm" if item.tempo else "-"
+        print(f"{index:4d}  {item.title or '(untitled)'} | {item.composer or '-'} | "
+              f"{item.key.name} | {item.meter} | {tempo} | {style} | {len(item.bars)} bars | {form}")
+    return 0
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "styles":
             return _styles()
+        if args.command == "songs":
+            return _songs(args)
         return _generate(args)
     except (ValueError, OSError) as exc:  # ChordError, ProgressionError are ValueErrors
         print(f"workbench: error: {exc}", file=sys.stderr)

@@ -19,6 +19,7 @@ from . import mapping
 from .controls import Controls, safe
 from .pianoroll import PianoRoll, arrangement_svg, roll_state
 from .player import Player
+from .song_import import SongImport
 from .sync import SyncPanel
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,8 @@ def download_links(arrangement) -> str:
 class Workbench(w.VBox):
     """The workbench UI. ``Workbench(sync=True)`` also starts (or attaches to) the sync service.
 
-    Attributes for notebook users: ``controls``, ``roll``, ``player``, ``sync``, ``arrangement``
+    Attributes for notebook users: ``controls``, ``roll``, ``player``, ``sync``, ``song_import``
+    (iReal Pro / MusicXML in, MusicXML out), ``arrangement``
     (the latest), ``timings`` (ms of the last generation, state building and total).
     """
 
@@ -63,8 +65,10 @@ class Workbench(w.VBox):
         self.status = w.HTML("", layout=w.Layout(min_height="22px"))
         self.status.add_class("wb-status")
         self.sync = SyncPanel(start=False, roll=self.roll, service_kwargs=service_kwargs)
-        self.tabs = w.Tab([self.controls.band_box, self.controls.feel_box, self.sync])
-        for i, title in enumerate(["Band", "Feel & variation", "Sync to DAW"]):
+        self.song_import = SongImport(self.controls, workbench=self)
+        self.tabs = w.Tab([self.controls.band_box, self.controls.feel_box, self.sync,
+                           self.song_import])
+        for i, title in enumerate(["Band", "Feel & variation", "Sync to DAW", "Import a song"]):
             self.tabs.set_title(i, title)
         actions = w.HBox([*self.controls.action_box.children, self.status],
                          layout=w.Layout(align_items="center", flex_flow="row wrap"))
