@@ -219,8 +219,11 @@ def test_probe_recovers_the_newest_band_after_a_history_gap(probe_binary, tmp_pa
             ready = probe.wait_for(lambda x: x.get("ready") == newest, what="ready after the gap")
             assert {c["track_type"] for c in ready["channels"]} == {"bass", "keys"}
             # Only the last event (the notification) was left to replay: the files came from
-            # GET /api/files, not from replayed midi_ready / files_ready events.
+            # the gap's list, not from replayed midi_ready / files_ready events.
             assert not probe.events("midi_ready") and not probe.events("files_ready")
+            lost = {f["filename"] for f in gap["files"]}
+            assert {r["filename"] for r in records} <= lost
+            probe.wait_files(lost)
         finally:
             probe.stop()
     finally:

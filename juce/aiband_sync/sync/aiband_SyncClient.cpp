@@ -433,7 +433,7 @@ void SyncClient::handleMessage (WebSocket&, const juce::String& text)
     else if (type == "notification")
     {
         if ((bool) message.getProperty ("history_gap", false))
-            recoverFromGap();
+            recoverFromGap (message["files"]);
     }
     else if (type == "file_deleted")
     {
@@ -519,7 +519,8 @@ const ParsedTrack* SyncClient::ensureFile (const juce::var& record)
     return raw;
 }
 
-void SyncClient::buildGeneration (const juce::String& id, const juce::Array<juce::var>& records, double lengthBeats)
+void SyncClient::buildGeneration (const juce::String& id, const juce::Array<juce::var>& records, double lengthBeats,
+                                  bool fromGap)
 {
     // The parts first; the whole-band file (not played: its parts are) after the hand-over.
     std::vector<const ParsedTrack*> parts;
@@ -530,7 +531,7 @@ void SyncClient::buildGeneration (const juce::String& id, const juce::Array<juce
         else if (auto* track = ensureFile (record))
             parts.push_back (track);
     }
-    if (parts.empty() || built.contains (id))
+    if (parts.empty() || built.contains (id) || (fromGap && builtFromGap.contains (id)))
     {
         fetchDeferred();
         return;
@@ -551,9 +552,10 @@ void SyncClient::buildGeneration (const juce::String& id, const juce::Array<juce
         unplayed = std::move (generation);
     listeners.call ([&] (Listener& l) { l.generationReady (*ref, millis); });
 
-    built.add (id);
-    while (built.size() > maxBuiltRemembered)
-        built.remove (0);
+    auto& done = fromGap ? builtFromGap : built;  // one from a gap may be rebuilt complete
+    done.add (id);
+    while (done.size() > maxBuiltRemembered)
+        done.remove (0);
     firstNotice.erase (id);
     if (firstNotice.size() > (size_t) maxBuiltRemembered)  // generations that never completed
         firstNotice.clear();
@@ -597,8 +599,10 @@ bool SyncClient::readLocal (const juce::var& record, juce::MemoryBlock& bytes) c
 {
     if (localFolder == juce::File())
         return false;
-    const auto path = record["path"].toString();
     const auto filename = record["filename"].toString();
+    auto path = record["path"].toString();
+    if (path.isEmpty() && record["track_type"].toString().isNotEmpty())
+        path = record["track_type"].toString() + "/" + filename;  // the folder's layout
     // A plain "{track}/{name}" inside the folder: nothing absolute, no "..", no hidden parts.
     if (path.isEmpty() || path.startsWithChar ('/') || path.containsChar ('\\') || path.containsChar (':')
         || ! path.endsWith ("/" + filename))
@@ -612,42 +616,47 @@ bool SyncClient::readLocal (const juce::var& record, juce::MemoryBlock& bytes) c
     return file.loadFileAsData (bytes) && bytes.getSize() > 0;
 }
 
-void SyncClient::recoverFromGap()
+void SyncClient::recoverFromGap (const juce::var& lostFiles)
 {
-    // Some missed events are gone from the history: the newest generation from the file list.
-    juce::MemoryBlock body;
-    int code = 0;
-    juce::String error;
-    if (! httpGet ("/api/files?limit=200", body, code, error))
+    // Some missed events are gone from the history. The service lists the files they announced
+    // (`files`; older services don't: then GET /api/files). Fetch them all, and give the player
+    // the newest of their generations now: if the replay that follows still holds its
+    // files_ready, that one replaces it, complete.
+    juce::var list = lostFiles;
+    if (! list.isArray())
     {
-        reportError (error);
-        return;
+        juce::MemoryBlock body;
+        int code = 0;
+        juce::String error;
+        if (! httpGet ("/api/files?limit=200", body, code, error))
+        {
+            reportError (error);
+            return;
+        }
+        const auto answer = juce::JSON::parse (body.toString());
+        list = answer.isArray() ? answer : answer["files"];
     }
-    const auto answer = juce::JSON::parse (body.toString());
-    const auto* list = answer.isArray() ? answer.getArray() : answer["files"].getArray();
-    if (list == nullptr || list->isEmpty())
+    const auto* records = list.getArray();
+    if (records == nullptr || records->isEmpty())
         return;
 
-    // The newest generation: the latest `created` (file names of one second sort by track).
-    juce::String newest, newestCreated;
-    for (auto& record : *list)
-    {
-        const auto created = record["created"].toString();
-        if (newest.isEmpty() || created > newestCreated)
-        {
-            newest = record["generation"].toString();
-            newestCreated = created;
-        }
-    }
-    juce::Array<juce::var> records;
+    juce::String newest;  // generation ids start with their timestamp: they sort by age
+    for (auto& record : *records)
+        newest = juce::jmax (newest, record["generation"].toString());
+
+    juce::Array<juce::var> newestRecords;
     double length = 0;
-    for (auto& record : *list)
-        if (record["generation"].toString() == newest)
+    for (auto& record : *records)
+    {
+        if (record["generation"].toString() != newest)
+            ensureFile (record);
+        else
         {
-            records.add (record);
+            newestRecords.add (record);
             length = juce::jmax (length, (double) record.getProperty ("duration", 0.0));
         }
-    buildGeneration (newest, records, length);
+    }
+    buildGeneration (newest, newestRecords, length, true);
 }
 
 } // namespace aiband

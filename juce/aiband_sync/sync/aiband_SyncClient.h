@@ -103,8 +103,9 @@ private:
     bool session (WebSocket& ws);
     void handleMessage (WebSocket& ws, const juce::String& text);
     const ParsedTrack* ensureFile (const juce::var& record);
-    void buildGeneration (const juce::String& id, const juce::Array<juce::var>& records, double lengthBeats);
-    void recoverFromGap();
+    void buildGeneration (const juce::String& id, const juce::Array<juce::var>& records, double lengthBeats,
+                          bool fromGap = false);
+    void recoverFromGap (const juce::var& lostFiles);
     void findLocalFolder();
     void fetchDeferred();
     bool readLocal (const juce::var& record, juce::MemoryBlock& bytes) const;
@@ -137,6 +138,7 @@ private:
     juce::StringArray parsedOrder;                                   // oldest first, bounded
     std::map<juce::String, double> firstNotice;                      // generation -> ms
     juce::StringArray built;                                         // generations handed over
+    juce::StringArray builtFromGap;                                  // ... from a history gap's list
     double lastHeartbeatMs = 0, lastTransportMs = 0;
     bool sentPlaying = false;
     double sentPpq = -1.0, sentBpm = 0;
