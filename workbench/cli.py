@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from workbench.instruments import TRACKS
 
@@ -57,6 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--timestamp", default=None, help="YYYYMMDDHHMMSS (default: now)")
     g.add_argument("--out", default="generated_accompaniments", help="output folder")
     sub.add_parser("styles", help="list the styles")
+    sub.add_parser("programs", help="list the General MIDI instruments (for --program)")
     return p
 
 
@@ -81,6 +83,10 @@ def _generate(args) -> int:
     from workbench.band.generate import generate
     from workbench.band.styles import get_style
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {args.out!r} is a file, not a folder: give a folder for the "
+                         f"MIDI files")
     tempo = args.tempo if args.tempo is not None else get_style(args.style).default_tempo
     arrangement = generate(
         args.progression, style=args.style, tracks=args.tracks, tempo=tempo, meter=args.meter,
@@ -90,7 +96,12 @@ def _generate(args) -> int:
         instruments=_pairs("--program", args.program, _program) or None,
         levels=_pairs("--level", args.level, float) or None,
         density=_pairs("--density", args.density, float) or None)
-    for path in arrangement.write(args.out, timestamp=args.timestamp):
+    try:
+        paths = arrangement.write(out, timestamp=args.timestamp)
+    except OSError as exc:
+        raise OSError(f"cannot write the MIDI files into --out {args.out!r}: "
+                      f"{exc.strerror or exc}") from None
+    for path in paths:
         print(path)
     return 0
 
@@ -99,8 +110,31 @@ def _styles() -> int:
     from workbench.band.styles import styles
 
     for s in styles():
-        swing = f", swing {s.default_swing:g}" if s.default_swing else ""
+        swing = f", {swing_text(s.default_swing)}" if s.default_swing else ""
         print(f"{s.name:8} {', '.join(s.meters):20} {s.default_tempo:3d} bpm{swing}: {s.description}")
+    return 0
+
+
+def swing_text(swing: float) -> str:
+    """Swing as a musician reads it: the long:short ratio of a swung pair (0 straight 1:1,
+    2/3 triplet 2:1, 1 dotted 3:1).
+
+    >>> swing_text(2 / 3), swing_text(0.62), swing_text(0)
+    ('swing 2:1 (triplet)', 'swing 1.9:1', 'straight')
+    """
+    if swing <= 0:
+        return "straight"
+    long = 0.5 + 0.25 * min(swing, 1.0)       # the long note's share of the pair
+    ratio = long / (1 - long)
+    label = f"{ratio:.1f}".rstrip("0").rstrip(".")
+    return f"swing {label}:1" + (" (triplet)" if label == "2" else "")
+
+
+def _programs() -> int:
+    from workbench.instruments import GM_PROGRAMS
+
+    for number, name in enumerate(GM_PROGRAMS):
+        print(f"{number:3d} {name}")
     return 0
 
 
@@ -109,6 +143,8 @@ def main(argv=None) -> int:
     try:
         if args.command == "styles":
             return _styles()
+        if args.command == "programs":
+            return _programs()
         return _generate(args)
     except (ValueError, OSError) as exc:  # ChordError, ProgressionError are ValueErrors
         print(f"workbench: error: {exc}", file=sys.stderr)
