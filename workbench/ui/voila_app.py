@@ -7,8 +7,10 @@ Voilà lacks:
 * **Closing a page frees its kernel.** Voilà's page posts ``/voila/api/shutdown/<id>`` on
   unload with the ``_xsrf`` cookie, but Voilà never sets that cookie, so the server refuses the
   post (403 ``'_xsrf' argument missing``) and the kernel lives on. The app page sets the cookie
-  here; culling of disconnected idle kernels (``MappingKernelManager.cull_idle_timeout``) is the
-  safety net for pages that vanish without a word (a crashed browser).
+  here. The safety net for pages that vanish without a word (a crashed browser, a lost network):
+  a visitor's kernel with no page connected for ``disconnected_timeout`` seconds is shut down.
+  Jupyter's idle culling (``MappingKernelManager.cull_idle_timeout``, also set) alone would not
+  do: the app's kernel is never idle while its sync panel polls the service.
 * **A cap on visitors** (``--WorkbenchVoila.max_kernels``): past it a visitor gets a short page
   saying the app is full (HTTP 503) instead of one more kernel of ~250 MB.
 * **One sync service for everyone**: started here as its own process (``python -m server``) so it
@@ -30,6 +32,7 @@ import sys
 import time
 from pathlib import Path
 
+import tornado.ioloop
 import tornado.web
 from traitlets import Bool, Int, Unicode, default
 from voila.app import Voila
@@ -110,6 +113,10 @@ class WorkbenchVoila(Voila):
                          help="Start the sync service as its own process (unless it runs).")
     service_port = Int(config=True, help="Port of the sync service (ORCHESTRATOR_PORT, 8000).")
     service_folder = Unicode(config=True, help="Where the MIDI files go (ORCHESTRATOR_FOLDER).")
+    disconnected_timeout = Int(40, config=True,
+                               help="Shut down a visitor's kernel after this many seconds with "
+                                    "no page connected (0 = never).")
+    disconnected_interval = Int(10, config=True, help="How often to look for them (s).")
 
     @default("config_file_paths")
     def _config_file_paths_default(self):
@@ -140,10 +147,39 @@ class WorkbenchVoila(Voila):
             self._service = run_service(self.service_port, self.log)
         super().start()
 
+    def listen(self):
+        if self.disconnected_timeout > 0:
+            self._orphans: dict[str, float] = {}
+            tornado.ioloop.PeriodicCallback(self._shutdown_orphans,
+                                            self.disconnected_interval * 1000).start()
+        super().listen()
+
+    async def _shutdown_orphans(self):
+        """Shut down the visitors' kernels that no page has been connected to for a while."""
+        km = self.kernel_manager
+        connections = getattr(km, "_kernel_connections", {})
+        pooled = pooled_kernel_ids(km)
+        now = time.monotonic()
+        alive = set(km.list_kernel_ids())
+        for kid in alive - pooled:
+            if connections.get(kid, 0) > 0:
+                self._orphans.pop(kid, None)
+                continue
+            since = self._orphans.setdefault(kid, now)
+            if now - since >= self.disconnected_timeout:
+                self._orphans.pop(kid, None)
+                self.log.info("kernel %s: no page connected for %.0f s, shutting it down", kid,
+                              now - since)
+                try:
+                    await km.shutdown_kernel(kid)
+                except Exception as exc:        # already gone
+                    self.log.warning("shutting down kernel %s: %r", kid, exc)
+        for kid in set(self._orphans) - alive:
+            del self._orphans[kid]
+
     def init_handlers(self):
         self.app.settings["workbench_max_kernels"] = self.max_kernels
-        self.app.settings["workbench_cull_after"] = self.config.MappingKernelManager.get(
-            "cull_idle_timeout", "")
+        self.app.settings["workbench_cull_after"] = self.disconnected_timeout
         handlers = [(h[0], AppHandler, *h[2:]) if len(h) > 1 and h[1] is TornadoVoilaHandler
                     else h for h in super().init_handlers()]
         api = (r"/workbench/api/kernels", KernelCountHandler, {"app": self})
