@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from workbench.instruments import TRACKS
 
@@ -74,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("styles", help="list the styles")
     ls = sub.add_parser("songs", help="list the songs of a playlist, file or link")
     ls.add_argument("source", metavar="FILE_OR_LINK")
+    sub.add_parser("programs", help="list the General MIDI instruments (for --program)")
     return p
 
 
@@ -108,6 +110,10 @@ def _generate(args) -> int:
     from workbench.band.generate import generate
     from workbench.band.styles import get_style
 
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {args.out!r} is a file, not a folder: give a folder for the "
+                         f"MIDI files")
     if (args.song is None) == (args.progression is None):
         raise ValueError("give a progression or --song FILE_OR_LINK (one of them)")
     if args.song is not None:
@@ -127,7 +133,12 @@ def _generate(args) -> int:
         instruments=_pairs("--program", args.program, _program) or None,
         levels=_pairs("--level", args.level, float) or None,
         density=_pairs("--density", args.density, float) or None)
-    for path in arrangement.write(args.out, timestamp=args.timestamp):
+    try:
+        paths = arrangement.write(out, timestamp=args.timestamp)
+    except OSError as exc:
+        raise OSError(f"cannot write the MIDI files into --out {args.out!r}: "
+                      f"{exc.strerror or exc}") from None
+    for path in paths:
         print(path)
     return 0
 
@@ -136,7 +147,7 @@ def _styles() -> int:
     from workbench.band.styles import styles
 
     for s in styles():
-        swing = f", swing {s.default_swing:g}" if s.default_swing else ""
+        swing = f", {swing_text(s.default_swing)}" if s.default_swing else ""
         print(f"{s.name:8} {', '.join(s.meters):20} {s.default_tempo:3d} bpm{swing}: {s.description}")
     return 0
 
@@ -156,6 +167,26 @@ def _songs(args) -> int:
         tempo = f"{item.tempo:g} bpm" if item.tempo else "-"
         print(f"{index:4d}  {item.title or '(untitled)'} | {item.composer or '-'} | "
               f"{item.key.name} | {item.meter} | {tempo} | {style} | {len(item.bars)} bars | {form}")
+def swing_text(swing: float) -> str:
+    """Swing as a musician reads it: the long:short ratio of a swung pair (0 straight 1:1,
+    2/3 triplet 2:1, 1 dotted 3:1).
+
+    >>> swing_text(2 / 3), swing_text(0.62), swing_text(0)
+    ('swing 2:1 (triplet)', 'swing 1.9:1', 'straight')
+    """
+    if swing <= 0:
+        return "straight"
+    long = 0.5 + 0.25 * min(swing, 1.0)       # the long note's share of the pair
+    ratio = long / (1 - long)
+    label = f"{ratio:.1f}".rstrip("0").rstrip(".")
+    return f"swing {label}:1" + (" (triplet)" if label == "2" else "")
+
+
+def _programs() -> int:
+    from workbench.instruments import GM_PROGRAMS
+
+    for number, name in enumerate(GM_PROGRAMS):
+        print(f"{number:3d} {name}")
     return 0
 
 
@@ -166,6 +197,8 @@ def main(argv=None) -> int:
             return _styles()
         if args.command == "songs":
             return _songs(args)
+        if args.command == "programs":
+            return _programs()
         return _generate(args)
     except (ValueError, OSError) as exc:  # ChordError, ProgressionError are ValueErrors
         print(f"workbench: error: {exc}", file=sys.stderr)
