@@ -37,7 +37,7 @@ import sys
 import threading
 import time
 import wave
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -314,7 +314,7 @@ def _stream_fluidsynth(arrangement, made, soundfont: Path, sample_rate: int, bou
                     view = out[pos - start:to - start]
                     write(synth.synth, to - pos, view.ctypes.data, 0, 2, view.ctypes.data, 1, 2)
                     pos = to
-                if pos >= end:
+                if pos >= end or pending is None:
                     break
                 _, kind, ch, pitch, vel = pending
                 if kind:
@@ -514,7 +514,7 @@ class Stream:
     """A render in progress: iterate ``blocks`` for float32 (n, 2) arrays, in order, that add
     up to ``frames`` frames. Raw engine level: see :data:`PREVIEW_GAIN` and :func:`mixdown`."""
 
-    blocks: Iterator[np.ndarray]
+    blocks: Generator[np.ndarray, None, None]
     frames: int
     sample_rate: int
     engine: str
@@ -527,7 +527,7 @@ class Stream:
     @property
     def source(self) -> str:
         """What made the sound, in words for the page."""
-        return ("FluidSynth · " + Path(self.soundfont).name if self.engine == "fluidsynth"
+        return ("FluidSynth · " + Path(self.soundfont or "").name if self.engine == "fluidsynth"
                 else "built-in synthesiser")
 
 
@@ -732,7 +732,9 @@ def mixdown(arrangement, *, soundfont=None, engine: str = "auto",
         stems[name] = _collect(s, step, cancel)
     if used is None:
         raise AudioError("this arrangement has no tracks to render")
-    mix = np.sum(list(stems.values()), axis=0, dtype=np.float32)
+    mix = np.zeros_like(next(iter(stems.values())))
+    for stem in stems.values():
+        mix += stem
     gain, measured, limited = loudness_gain(mix, sample_rate, loudness)
     mix *= gain
     for name in names:

@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import anywidget
 import numpy as np
@@ -65,7 +66,7 @@ class Player(anywidget.AnyWidget):
         self._last: tuple[list, dict] | None = None      # the last complete render's blocks
         self.on_rendered = None           # callback(Audio) after each successful render
         self.timestamp: str | None = None  # names the downloads; None: when it was rendered
-        self._arrangement = None
+        self._arrangement: Any = None
         self._job = 0
         self._chunks: list[tuple[dict, bytes]] = []
         self._mixdown: tuple[int, _audio.Mixdown] | None = None
@@ -265,9 +266,10 @@ class Player(anywidget.AnyWidget):
             self.export_status = f"Could not make the file: {exc}"
             self.send({"type": "file-error", "part": part, "format": fmt, "message": str(exc)})
             return
-        if job != self._job:
+        cached = self._mixdown
+        if job != self._job or cached is None:
             return
-        mix = self._mixdown[1]
+        mix = cached[1]
         self.export_status = (f"{name} · {len(data) / 1e6:.1f} MB · mix at "
                               f"{mix.loudness:.1f} LUFS"
                               + (" (peak-limited)" if mix.peak_limited else ""))
