@@ -679,7 +679,7 @@ def format_of(path: str | os.PathLike) -> str:
 @dataclass
 class Mixdown:
     """The band and one signal per track (float32 (n, 2)), all scaled by the same ``gain``:
-    the stems add up to the mix. ``loudness`` is the mix's integrated loudness (LUFS, ITU-R
+    the stems add up to the mix (``stems`` is empty when made with ``keep_stems=False``). ``loudness`` is the mix's integrated loudness (LUFS, ITU-R
     BS.1770 via pyloudnorm) after the gain."""
 
     mix: np.ndarray
@@ -716,30 +716,47 @@ def loudness_gain(samples: np.ndarray, sample_rate: int, target: float = LOUDNES
 
 def mixdown(arrangement, *, soundfont=None, engine: str = "auto",
             sample_rate: int = FILE_SAMPLE_RATE, loudness: float = LOUDNESS_TARGET,
-            progress: Callable[[float], None] | None = None,
+            keep_stems: bool = True, progress: Callable[[float], None] | None = None,
             cancel: Callable[[], bool] | None = None) -> Mixdown:
     """Render each track on its own (a fresh synthesizer each: same song, same samples), sum
     them into the mix and scale all by one gain to ``loudness`` LUFS (see
-    :func:`loudness_gain`)."""
+    :func:`loudness_gain`). ``keep_stems=False`` keeps only the mix (memory: one signal instead
+    of six; :func:`stem` renders a stem again, the same samples, when it is wanted)."""
     names = list(arrangement.tracks)
+    if not names:
+        raise AudioError("this arrangement has no tracks to render")
     stems: dict[str, np.ndarray] = {}
+    mix = None
     used = None
     for i, name in enumerate(names):
         s = stream(arrangement, soundfont=soundfont, engine=engine, sample_rate=sample_rate,
                    tracks=[name], first=1.0, longest=1.0)
         used = used or s
         step = (lambda f, i=i: progress((i + f) / len(names))) if progress else None
-        stems[name] = _collect(s, step, cancel)
-    if used is None:
-        raise AudioError("this arrangement has no tracks to render")
-    mix = np.zeros_like(next(iter(stems.values())))
-    for stem in stems.values():
-        mix += stem
+        part = _collect(s, step, cancel)
+        if mix is None:
+            mix = part.copy()
+        else:
+            mix += part
+        if keep_stems:
+            stems[name] = part
+    assert mix is not None and used is not None
     gain, measured, limited = loudness_gain(mix, sample_rate, loudness)
     mix *= gain
-    for name in names:
-        stems[name] *= gain
+    for part in stems.values():
+        part *= gain
     return Mixdown(mix, stems, sample_rate, gain, measured, limited, used.engine, used.soundfont)
+
+
+def stem(arrangement, name: str, mix: Mixdown, *, soundfont=None,
+         engine: str = "auto") -> np.ndarray:
+    """Track ``name`` as in ``mix`` (made with the same soundfont and engine): rendered again
+    and given the mix's gain, so it is the same signal that was summed into it."""
+    s = stream(arrangement, soundfont=soundfont, engine=engine, sample_rate=mix.sample_rate,
+               tracks=[name], first=1.0, longest=1.0)
+    out = _collect(s, None, None)
+    out *= np.float32(mix.gain)
+    return out
 
 
 def _atomic_write(path: Path, data: bytes, overwrite: bool) -> None:

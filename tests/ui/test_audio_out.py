@@ -44,6 +44,15 @@ def test_mixdown_stems_add_up_and_the_mix_is_at_the_target(arrangement, engine):
         assert peak_db <= audio.PEAK_CEILING + 0.01
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_stem_rendered_again_is_the_one_in_the_mix(arrangement, engine):
+    full = audio.mixdown(arrangement, engine=engine, sample_rate=22050)
+    light = audio.mixdown(arrangement, engine=engine, sample_rate=22050, keep_stems=False)
+    assert light.stems == {} and np.array_equal(light.mix, full.mix)
+    assert np.array_equal(audio.stem(arrangement, "bass", light, engine=engine),
+                          full.stems["bass"])
+
+
 def test_quiet_target_is_met_exactly(arrangement):
     m = audio.mixdown(arrangement, engine="builtin", sample_rate=22050, loudness=-23.0)
     assert not m.peak_limited and m.loudness == pytest.approx(-23.0, abs=0.05)

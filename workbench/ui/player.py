@@ -250,11 +250,16 @@ class Player(anywidget.AnyWidget):
                 def progress(f):
                     self.export_status = f"Rendering the audio files… {int(f * 100)}%"
 
+                # only the mix is kept (one signal, not six, per visitor); a stem is rendered
+                # again when asked for: the same samples that were summed into the mix
                 mix = _audio.mixdown(arrangement, soundfont=self.soundfont, engine=self.engine,
-                                     progress=progress, cancel=lambda: job != self._job)
+                                     keep_stems=False, progress=progress,
+                                     cancel=lambda: job != self._job)
                 cached = self._mixdown = (job, mix)
         mix = cached[1]
-        return self.file_name(part, fmt), _audio.encode(mix.parts()[part], mix.sample_rate, fmt)
+        samples = mix.mix if part == "band" else _audio.stem(
+            arrangement, part, mix, soundfont=self.soundfont, engine=self.engine)
+        return self.file_name(part, fmt), _audio.encode(samples, mix.sample_rate, fmt)
 
     def _download(self, part: str, fmt: str, job: int) -> None:
         try:
