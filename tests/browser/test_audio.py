@@ -57,7 +57,7 @@ def test_short_song_total_time_is_steady_and_downloads(page, voila_app, artifact
     page.goto(voila_app["url"], timeout=TIMEOUT)
     page.wait_for_selector(f"{PLAYER}[data-audio='ready']", timeout=TIMEOUT)
     page.locator(".wb-progression textarea").fill("| C | Am | F | G |")
-    page.wait_for_selector(".wb-roll[data-bars='4']", timeout=TIMEOUT)
+    page.locator(".wb-progression-check .wb-ok", has_text="4 bars").wait_for(timeout=TIMEOUT)
     run = click_to_playable(page)              # Generate: the MIDI files are written too
     assert run["bytes"] > 0
     before = page.inner_text(".wb-player-time")
