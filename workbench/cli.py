@@ -72,11 +72,42 @@ def _parser() -> argparse.ArgumentParser:
                    help="how busy a track plays (repeatable)")
     g.add_argument("--timestamp", default=None, help="YYYYMMDDHHMMSS (default: now)")
     g.add_argument("--out", default="generated_accompaniments", help="output folder")
+    r = sub.add_parser("render", help="the same as generate, as loudness-normalised audio files "
+                       "(WAV/FLAC): the mix and, with --stems, one file per track")
+    for action in g._actions[1:]:                 # every generate option, then the audio ones
+        r._add_action(action)
+    r.add_argument("--format", default="wav", help="wav, flac or wav,flac (with --out FILE.wav "
+                   "or FILE.flac: from the extension)")
+    r.add_argument("--stems", action="store_true", help="one file per track besides the mix")
+    r.add_argument("--loudness", type=float, default=-14.0, help="LUFS of the mix (default -14)")
+    r.add_argument("--soundfont", default=None, help="GM soundfont (default: found)")
+    r.add_argument("--midi", action="store_true", help="also write the MIDI files, same names")
     sub.add_parser("styles", help="list the styles")
     ls = sub.add_parser("songs", help="list the songs of a playlist, file or link")
     ls.add_argument("source", metavar="FILE_OR_LINK")
     sub.add_parser("programs", help="list the General MIDI instruments (for --program)")
     return p
+
+
+def _render(args, arrangement) -> int:
+    """Audio files in the MIDI files' layout and names (see ``Arrangement.render``)."""
+    timestamp = args.timestamp
+    if args.midi:
+        midi_paths = arrangement.write(args.out, timestamp=timestamp)
+        timestamp = midi_paths[-1].name[:14]
+        for path in midi_paths:
+            print(path)
+    from workbench.audio import AudioError
+
+    fmt = None if args.out.lower().endswith((".wav", ".flac")) else args.format
+    try:
+        paths = arrangement.render(args.out, stems=args.stems, format=fmt, timestamp=timestamp,
+                                   soundfont=args.soundfont, loudness=args.loudness)
+    except AudioError as exc:          # no soundfont at the given path, FluidSynth missing...
+        raise ValueError(str(exc)) from None
+    for path in paths:
+        print(path)
+    return 0
 
 
 def _pairs(option, items, convert=str):
@@ -111,7 +142,8 @@ def _generate(args) -> int:
     from workbench.band.styles import get_style
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
+    to_file = args.command == "render" and args.out.lower().endswith((".wav", ".flac"))
+    if out.exists() and not out.is_dir() and not to_file:
         raise ValueError(f"--out {args.out!r} is a file, not a folder: give a folder for the "
                          f"MIDI files")
     if (args.song is None) == (args.progression is None):
@@ -133,6 +165,8 @@ def _generate(args) -> int:
         instruments=_pairs("--program", args.program, _program) or None,
         levels=_pairs("--level", args.level, float) or None,
         density=_pairs("--density", args.density, float) or None)
+    if args.command == "render":
+        return _render(args, arrangement)
     try:
         paths = arrangement.write(out, timestamp=args.timestamp)
     except OSError as exc:

@@ -144,6 +144,8 @@ class Workbench(w.VBox):
             return None
         t1 = time.perf_counter()
         self._clear_stale()
+        if audio:   # first: the render streams from a worker thread while the roll is drawn
+            self.player.render(arrangement)
         state = roll_state(arrangement)
         self.roll.show(state)
         self.roll._arrangement = arrangement
@@ -151,12 +153,11 @@ class Workbench(w.VBox):
         self.arrangement = arrangement
         self.generations += 1
         self.downloads.value = download_links(arrangement)
-        if audio:
-            self.player.render(arrangement)
         sent = ""
         if publish:
             records = self.sync.publish(arrangement)
-            if records:
+            if records:   # audio downloads take the MIDI files' timestamp: the same names
+                self.player.timestamp = str(records[0].get("filename", ""))[:14] or None
                 sent = f" · sent {len(records)} files to the DAW"
         self.timings = {"generate_ms": (t1 - t0) * 1000, "state_ms": (t2 - t1) * 1000,
                         "total_ms": (time.perf_counter() - t0) * 1000}
