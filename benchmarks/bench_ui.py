@@ -120,7 +120,6 @@ def browser_load_and_memory(loads: int, visitors: int, pool: int | None) -> dict
     return out
 
 
-
 # -- audio: sound at once, bytes sent, audio out (issue 11) ------------------------------------
 
 def audio_stream_figures(arr_32, arr_512) -> dict:

@@ -146,7 +146,8 @@ def _generate(args) -> int:
     from workbench.band.styles import get_style
 
     out = Path(args.out)
-    if out.exists() and not out.is_dir():
+    to_file = args.command == "render" and args.out.lower().endswith((".wav", ".flac"))
+    if out.exists() and not out.is_dir() and not to_file:
         raise ValueError(f"--out {args.out!r} is a file, not a folder: give a folder for the "
                          f"MIDI files")
     if (args.song is None) == (args.progression is None):
