@@ -16,6 +16,10 @@ from server_testlib import free_port, http, settings_for
 import workbench
 from server.kernel import run_service
 
+# The first test may build JUCE (make -C juce, a few minutes on a busy 2-core machine) when
+# `make juce` has not run before pytest; `make test` builds it first.
+pytestmark = pytest.mark.timeout(1200)
+
 PPQ = 480
 CHORDS = ["C", "Am", "F", "G", "Em", "A7", "Dm7", "G7"]
 
