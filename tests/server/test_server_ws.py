@@ -40,7 +40,8 @@ def test_connection_confirmed_and_notification_after_generate(service, tmp_path)
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
         ready = got[0]
         assert {"filename", "url", "track_type", "key", "tempo", "duration"} <= set(ready)
-        assert ready["duration"] == 16.0 and ready["key"] == "Cmaj" and ready["tempo"] == 120
+        # C Am F G and the bar of C the band ends on
+        assert ready["duration"] == 20.0 and ready["key"] == "Cmaj" and ready["tempo"] == 120
         assert {f["filename"] for f in got[3]["files"]} == {f["filename"] for f in answer["files"]}
         assert got[4]["bass_file"] == answer["bass_file"]
         assert got[5]["message"]
@@ -114,7 +115,8 @@ def test_generate_request_over_websocket(service):
                               "track_types": ["bass", "drums"], "tempo": 110, "duration": 32,
                               "key": "C", "request_id": "r1"})
         result = await requester.wait_for(lambda m: m["type"] == "generation_result", 30)
-        assert result["request_id"] == "r1" and result["bass_file"] and result["length_beats"] == 32
+        # 32 beats asked for, and the bar of C the band ends on
+        assert result["request_id"] == "r1" and result["bass_file"] and result["length_beats"] == 36
         done = await other.wait_for(lambda m: m["type"] == "generation_complete", 30)
         assert done["requested_by"] == "juce-req" and done["request_id"] == "r1"
         await requester.wait_for(lambda m: m["type"] == "generation_complete")
