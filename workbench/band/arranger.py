@@ -257,6 +257,12 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
         c = take.choruses[i]
         ch_first.setdefault(c, i)
         ch_len[c] = ch_len.get(c, 0) + 1
+    # where the form turns a corner (the biggest fill, a crash): a new section, the band's
+    # entry after the intro, a new chorus of 8 bars or more (a 4-bar loop played over and
+    # over turns at its 8-bar phrases instead)
+    turns = [starts[i] and (i == ib or take.sections[i] != take.sections[i - 1]
+                            or kinds[i] != kinds[i - 1]
+                            or ch_len.get(take.choruses[i], 0) >= 8) for i in range(bars)]
     out = []
     phrase_start = ib
     for i in range(bars):
@@ -302,7 +308,7 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
         fill = 0
         if nxt < bars:
             into = nxt - ib
-            if starts[nxt] or (ending and nxt == bars - 1):
+            if turns[nxt] or (ending and nxt == bars - 1):
                 fill = 3
             elif into > 0 and into % 8 == 0 or (phrase == 8 and into % phrase == 0):
                 fill = 2
@@ -311,7 +317,7 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
             if kinds[nxt] == "intro":
                 fill = 0
         prev_fill = out[-1].fill if out else 0
-        crash = i > 0 and (starts[i] or prev_fill >= 2) and kind not in ("breakdown", "ending")
+        crash = i > 0 and (turns[i] or prev_fill >= 2) and kind not in ("breakdown", "ending")
         variant = fill if fill >= 1 else 0
         label = take.sections[i] if i >= ib else "Intro"
         figure = (label, kind == "breakdown", variant)
