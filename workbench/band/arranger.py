@@ -53,7 +53,7 @@ def _o(intro, breakdown, pad_from, lock, ride_from, lead, tag=""):
 
 ORCHESTRA = {
     "rock": _o("drums bass", "drums bass guitar", 0.72, True, 0.75, "guitar"),
-    "pop": _o("drums bass guitar", "drums bass keys", 0.7, False, 0.78, "guitar"),
+    "pop": _o("drums bass guitar", "drums bass keys", 0.75, False, 0.78, "guitar"),
     "ballad": _o("keys", "keys bass pad", 0.0, False, 2.0, "keys", "maj7"),
     "funk": _o("drums bass", "drums bass guitar", 2.0, True, 2.0, "guitar", "9"),
     "swing": _o("keys bass drums", "bass drums keys", 0.85, False, 2.0, "keys", "6"),

@@ -131,7 +131,7 @@ TABLES = {
     "country": {
         "4/4": (
             bar_of(hits(D.SNARE, _E16, 40, accent={1: 100, 3: 100, 1.5: 76, 3.5: 76,
-                                                   0.5: 46, 2.5: 46}),
+                                                   0.5: 42, 2.5: 42}),
                    hits(D.KICK, (0, 2), 100),
                    hits(D.PEDAL_HAT, (1, 3), 60, 0.6)),
         ),
@@ -294,7 +294,7 @@ def play(ctx, rng, style) -> list:
                     ctx._slot = 200 + j
                     drum = D.SNARE if ctx.keep(0.35, rng) else D.KICK
                     loud = ctx.memory.setdefault((ctx._key, 300 + j), rng.random())
-                    add((drum, t, t + 0.2, 32 + int(loud * 12)))  # comping, under the ride
+                    add((drum, t, t + 0.2, 28 + int(loud * 10)))  # comping, under the ride
     if ending:
         _ending_hits(ending, add)
     # one hit per drum per instant: the groove's hit yields to a fill or crash there
