@@ -264,13 +264,13 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
                             or kinds[i] != kinds[i - 1]
                             or ch_len.get(take.choruses[i], 0) >= 8) for i in range(bars)]
     out = []
-    phrase_start = ib
+    turn_at = ib  # phrases count from where the form last turned
     for i in range(bars):
         kind = kinds[i]
         c = take.choruses[i]
-        if starts[i]:
-            phrase_start = i
-        pos = (i - phrase_start) % phrase if i >= ib else i
+        if turns[i]:
+            turn_at = i
+        pos = (i - turn_at) % phrase if i >= ib else i
         level = levels[min(c, n_ch - 1)]
         if kind == "intro":
             x = min(level, intensity) - 0.25
@@ -307,7 +307,7 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
         nxt = i + 1
         fill = 0
         if nxt < bars:
-            into = nxt - ib
+            into = nxt - turn_at
             if turns[nxt] or (ending and nxt == bars - 1):
                 fill = 3
             elif into > 0 and into % 8 == 0 or (phrase == 8 and into % phrase == 0):
@@ -322,7 +322,7 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
         label = take.sections[i] if i >= ib else "Intro"
         figure = (label, kind == "breakdown", variant)
         ride = x >= orch.ride_from or (kind == "bridge" and orch.ride_from <= 1.0)
-        if starts[i] or i == 0 or kind == "intro" and i == 0:
+        if starts[i] or i == 0:
             phrase_x = x  # optional hits are chosen per section: a figure keeps its notes
         if building and c == 0 and i - ib == phrase:
             phrase_x = x  # after the lighter first phrase
