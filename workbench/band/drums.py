@@ -285,7 +285,8 @@ def play(ctx, rng, style) -> list:
             add((note, t, t + dur, vel))
         if crash_here and base < stop - EPS:
             add((D.CRASH, base, base + 1.0, 104))
-            add((D.KICK, base, base + 0.25, 100))
+            if any(h[0] == 0 and h[4] == D.KICK and h[3] >= 1 for h in table[row]):
+                add((D.KICK, base, base + 0.25, 100))  # with the groove's own kick on one
         if swing_comp:  # snare and kick comping on the swung "ands", kept with the figure
             for j, q in enumerate(beat_positions(ctx.meter)):
                 t = base + q + (0.5 + ctx.swing / 4.0)
