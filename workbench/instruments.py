@@ -5,6 +5,8 @@ One table each, so that the parts, the MIDI writer and the UI agree on them.
 
 from __future__ import annotations
 
+from workbench.errors import WorkbenchError
+
 TRACKS = ("bass", "drums", "keys", "pad", "guitar")
 
 #: MIDI channel (0-based) per track; drums on channel 10 (index 9) as General MIDI requires.
@@ -103,13 +105,15 @@ class Drum:
 
 
 def program_number(value) -> int:
-    """A GM program from a number (0-127) or a name (case-insensitive, e.g. "acoustic bass")."""
-    if isinstance(value, bool):
-        raise ValueError(f"not a GM program: {value!r}")
-    if isinstance(value, int):
+    """A GM program from a number (0-127) or a name (case-insensitive, e.g. "acoustic bass").
+
+    A bad one is a :class:`WorkbenchError` with ``field="instruments"`` (where programs come from).
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
         if 0 <= value <= 127:
             return value
-        raise ValueError(f"GM program {value} is outside 0-127")
+        raise WorkbenchError(f"GM program {value} is outside 0-127", field="instruments",
+                             value=value)
     if isinstance(value, str):
         text = value.strip()
         if text.isdigit():
@@ -118,8 +122,27 @@ def program_number(value) -> int:
         for number, name in enumerate(GM_PROGRAMS):
             if name.lower() == wanted:
                 return number
-        raise ValueError(f"unknown GM program name {value!r}")
-    raise ValueError(f"not a GM program: {value!r}")
+        raise WorkbenchError(_unknown_program(text), field="instruments", value=value,
+                             valid=GM_PROGRAMS)
+    raise WorkbenchError(f"not a GM program: {value!r}", field="instruments", value=value)
+
+
+def _unknown_program(text: str) -> str:
+    """Names like the one given (a word of it, or spelt alike), then where to find them all.
+
+    >>> _unknown_program("piano")[:60]
+    "unknown GM program name 'piano'; did you mean 'Acoustic Gran"
+    """
+    import difflib
+
+    wanted = text.lower()
+    like = [n for n in GM_PROGRAMS if any(word in n.lower().split() for word in wanted.split())]
+    like += [n for n in difflib.get_close_matches(text, GM_PROGRAMS, n=4, cutoff=0.6)
+             if n not in like]
+    hint = f"; did you mean {', '.join(repr(n) for n in like[:6])}?" if like else ""
+    return (f"unknown GM program name {text!r}{hint} Use a number 0-127 or one of the 128 "
+            f"General MIDI names: `workbench programs` lists them (a Rhodes is "
+            f"'Electric Piano 1', a Hammond 'Drawbar Organ').")
 
 
 def program_name(program: int, is_drum: bool = False) -> str:

@@ -119,3 +119,41 @@ def test_console_script_runs():
         pytest.skip("project not installed into this interpreter's environment")
     r = subprocess.run([str(script), "styles"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "swing" in r.stdout
+
+
+def test_unknown_program_name_says_how_to_find_the_names(tmp_path):
+    r = run("generate", "| C | F |", "--program", "keys=Rhodes", "--out", str(tmp_path / "o"))
+    assert r.returncode == 2
+    assert "'Rhodes'" in r.stderr and "workbench programs" in r.stderr
+    assert "Electric Piano 1" in r.stderr
+    r = run("generate", "| C | F |", "--program", "keys=piano", "--out", str(tmp_path / "o"))
+    assert "'Acoustic Grand Piano'" in r.stderr
+    listing = run("programs")
+    assert listing.returncode == 0 and "  4 Electric Piano 1" in listing.stdout.splitlines()
+    assert len(listing.stdout.splitlines()) == 128
+
+
+def test_a_failed_run_leaves_no_folder_and_a_good_run_no_temp(tmp_path):
+    r = run("generate", "| C | Hx7 |", "--out", str(tmp_path / "new" / "out"))
+    assert r.returncode == 2 and not (tmp_path / "new").exists()
+    r = run("generate", "| C | F |", "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "band", "bass", "drums", "guitar", "keys", "pad"]
+
+
+@pytest.mark.parametrize("out,message", [
+    ("/etc/passwd", "--out '/etc/passwd' is a file, not a folder"),
+    ("/etc/passwd/x", "cannot write the MIDI files into --out '/etc/passwd/x'"),
+])
+def test_out_that_is_a_file_is_named(out, message):
+    r = run("generate", "| C | F |", "--out", out)
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"workbench: error: {message}" or message in r.stderr
+    assert "Errno" not in r.stderr and "temp" not in r.stderr
+
+
+def test_styles_print_swing_as_a_ratio():
+    out = run("styles").stdout
+    assert "swing 2:1 (triplet)" in out          # shuffle
+    assert "0.6666" not in out and "swing 0." not in out

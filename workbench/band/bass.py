@@ -30,7 +30,7 @@ def _eighths(degrees, vel_on=100, vel_off=88, dur=0.45, w_off=1.0):
                  for i, d in enumerate(degrees))
 
 
-TABLES = {
+TABLES: dict[str, dict] = {
     # rock: the root with the kick (the drums' kicks are added, see _lock), eighths filling in
     # as the band plays harder
     "rock": {

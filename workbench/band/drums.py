@@ -222,7 +222,7 @@ def _pickup(ctx, rng, bar_start, add, intensity):
 
 
 def play(ctx, rng, style) -> list:
-    out = []
+    out: list = []
     add = out.append
     table = resolve(TABLES[style.name], ctx)
     bpb = ctx.bpb

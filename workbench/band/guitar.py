@@ -26,7 +26,7 @@ def _picked(order, vel=72, step=0.5, ring=1.5):
     return tuple((i * step, ring, vel if i else vel + 8, 1.0, k) for i, k in enumerate(order))
 
 
-TABLES = {
+TABLES: dict[str, dict] = {
     # rock: power chords, the chug filling in as the band plays harder
     "rock": {
         "4/4": (((0, 0.95, 98, 1, "P"), (0.5, 0.45, 80, 0.25, "P"), (1, 0.45, 88, 0.3, "P"),

@@ -24,7 +24,7 @@ def _arp(order, durs, vel=(76, 60), step=0.5):
                  for i, (k, d) in enumerate(zip(order, durs, strict=False)))
 
 
-TABLES = {
+TABLES: dict[str, dict] = {
     # rock: the guitar chugs, so the keys hold the chord an octave up, stabbing the offbeats
     # only when the band plays hard
     "rock": {

@@ -15,6 +15,8 @@ import socket
 import tempfile
 import threading
 import time
+from pathlib import Path
+from typing import Any
 
 import ipywidgets as w
 
@@ -51,16 +53,28 @@ def start_service(**kwargs):
         port = service_port()
         if port is not None:
             kwargs["port"] = port
-    if (kwargs.get("folder") is None and os.environ.get("PYTEST_CURRENT_TEST")
-            and not os.environ.get("ORCHESTRATOR_FOLDER")):
-        # under the test suite: leave no generated files in the checkout
-        kwargs["folder"] = tempfile.mkdtemp(prefix="workbench-sync-")
+    if kwargs.get("folder") is None and not os.environ.get("ORCHESTRATOR_FOLDER"):
+        if os.environ.get("PYTEST_CURRENT_TEST"):
+            # under the test suite: leave no generated files in the checkout
+            kwargs["folder"] = tempfile.mkdtemp(prefix="workbench-sync-")
+        else:
+            kwargs["folder"] = project_folder()
     return start(**kwargs)
+
+
+def project_folder() -> Path | None:
+    """The project's ``generated_accompaniments`` when running from a checkout (the notebooks
+    run in ``notebooks/``, so the service's relative default would land there); else ``None``
+    (the service's default, relative to the working directory)."""
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir():
+        return root / "generated_accompaniments"
+    return None
 
 
 def event_beat(event: dict):
     """(beat, playing, tempo) of a transport event, or None if it carries no position."""
-    data = event.get("data") if isinstance(event.get("data"), dict) else event
+    data: dict = event["data"] if isinstance(event.get("data"), dict) else event
     for name in ("currentBeat", "current_beat", "beat", "position"):
         if name in data:
             try:
@@ -111,7 +125,7 @@ class SyncPanel(w.VBox):
     LOST_AFTER = 3          # failed polls in a row
 
     def __init__(self, start: bool = False, roll=None, service_kwargs: dict | None = None):
-        self.handle = None
+        self.handle: Any = None  # a ServiceHandle or an AttachedHandle
         self.roll = roll
         self.service_kwargs = dict(service_kwargs or {})
         self.events: list[dict] = []
@@ -119,12 +133,12 @@ class SyncPanel(w.VBox):
         self.positions: dict[str, tuple] = {}   # plugin id -> its last transport position
         self.last_published: list[dict] = []
         self._lock = threading.Lock()
-        self._refresh_timer = None
+        self._refresh_timer: threading.Timer | None = None
         self._last_refresh = 0.0
         self._poll_stop: threading.Event | None = None
         self._failures = 0
 
-        self.start_button = w.Button(description="Start sync service", icon="plug",
+        self.start_button = w.Button(description="Start sync service",
                                      tooltip="Start (or attach to) the service the DAW plugin "
                                              "connects to", layout=w.Layout(width="180px"))
         self.start_button.add_class("wb-sync-start")
@@ -300,9 +314,9 @@ class SyncPanel(w.VBox):
             if self._refresh_timer is not None:
                 return
             delay = max(0.0, interval - (time.monotonic() - self._last_refresh))
-            self._refresh_timer = threading.Timer(delay, self._timed_refresh)
-            self._refresh_timer.daemon = True
-            self._refresh_timer.start()
+            timer = self._refresh_timer = threading.Timer(delay, self._timed_refresh)
+            timer.daemon = True
+            timer.start()
 
     def _timed_refresh(self):
         with self._lock:
@@ -329,6 +343,10 @@ class SyncPanel(w.VBox):
             with self._lock:
                 events = list(self.events[-SHOWN_EVENTS:])
                 position = self.position
+            # the listener of another page that has gone (its kernel shut down or culled) is
+            # history, not a page: only connected ones are listed
+            plugins = [p for p in plugins
+                       if not (is_notebook_listener(p) and not p.get("connected", True))]
             rows = []
             for p in plugins:
                 pid = str(p.get("plugin_id") or p.get("id") or "?")
