@@ -333,7 +333,7 @@ def _run_song(req: GenerationRequest, store: FileStore, sidecar=True) -> list[Fi
     from workbench.song.sources import pick_song
 
     try:
-        songs = wb.read_songs(req.musicxml if req.musicxml is not None else req.song)
+        songs = wb.read_songs(req.musicxml if req.musicxml is not None else req.song, paths=False)
         song = pick_song(songs, req.song_index)
         arr = wb.generate(song, style=req.style, tracks=req.tracks, tempo=req.tempo, key=req.key,
                           seed=req.seed, meter=req.meter, repeat=req.repeat,

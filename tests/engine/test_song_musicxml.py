@@ -171,3 +171,40 @@ def test_errors(tmp_path):
     empty.write("musicxml", fp=str(path))
     with pytest.raises(SongError, match="no chord symbols"):
         read_musicxml(path)
+
+
+def test_a_zip_bomb_is_refused_before_music21_unpacks_it(tmp_path, monkeypatch):
+    import io
+
+    from workbench.song import musicxml
+
+    monkeypatch.setattr(musicxml, "MAX_UNZIPPED_BYTES", 10_000)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("META-INF/container.xml", "<container/>")
+        z.writestr("big.musicxml", "<score-partwise>" + " " * 20_000 + "</score-partwise>")
+    data = buffer.getvalue()
+    assert len(data) < 2_000
+    with pytest.raises(SongError, match="unpacks to .* more than the 10000 allowed"):
+        read_musicxml(data)
+    path = tmp_path / "big.mxl"
+    path.write_bytes(data)
+    with pytest.raises(SongError, match="more than the 10000 allowed"):
+        read_musicxml(path)
+    with pytest.raises(SongError, match="not a readable zip"):
+        read_musicxml(b"PK\x03\x04 not really a zip")
+
+
+def test_read_songs_opens_files_only_when_allowed(tmp_path):
+    from workbench import read_songs
+
+    path = tmp_path / "song.txt"
+    path.write_text("Title: File Song\n| C | G |")
+    assert read_songs(str(path))[0].title == "File Song"
+    assert read_songs(path)[0].title == "File Song"
+    with pytest.raises(SongError, match="not allowed"):
+        read_songs(path, paths=False)
+    with pytest.raises(SongError, match="unknown chord"):
+        read_songs(str(path), paths=False)  # taken as song text, not opened
+    mxl = parse_song("| C | G |").to_musicxml(tmp_path / "s.mxl")
+    assert read_songs(mxl.read_bytes(), paths=False)[0].bars[1].symbols == ["G"]

@@ -22,7 +22,9 @@ from workbench.progression import METERS
 from workbench.song.model import Bar, MelodyNote, Song, SongError
 from workbench.song.styles import known_style, map_style
 
-__all__ = ["read_musicxml", "write_musicxml"]
+__all__ = ["read_musicxml", "write_musicxml", "MAX_UNZIPPED_BYTES"]
+
+MAX_UNZIPPED_BYTES = 64 * 1024 * 1024  # a compressed .mxl may not unpack to more than this
 
 # music21's kind names (it maps them to MusicXML's) with the intervals above the root, mod 12
 _KINDS: dict[str, frozenset] = {
@@ -73,6 +75,7 @@ def read_musicxml(source, title: str | None = None) -> Song:
     from music21 import converter
 
     name = title
+    _check_zip(source)
     try:
         if isinstance(source, (bytes, bytearray)):
             data = bytes(source)
@@ -92,6 +95,36 @@ def read_musicxml(source, title: str | None = None) -> Song:
     except Exception as error:  # music21 raises many kinds on a damaged file
         raise SongError(f"cannot read the MusicXML: {error}", name) from None
     return _song_from_score(score, name)
+
+
+def _check_zip(source) -> None:
+    """A compressed MusicXML is a zip: refuse one that would unpack to more than
+    :data:`MAX_UNZIPPED_BYTES` (a zip bomb) before music21 unpacks it in memory."""
+    import io
+    import zipfile
+
+    if isinstance(source, (bytes, bytearray)):
+        if bytes(source[:2]) != b"PK":
+            return
+        handle = io.BytesIO(bytes(source))
+    else:
+        path = Path(source)
+        if not path.is_file():
+            return
+        handle = path.open("rb")
+        if handle.read(2) != b"PK":
+            handle.close()
+            return
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise SongError("the .mxl file is not a readable zip archive") from None
+    finally:
+        handle.close()
+    if total > MAX_UNZIPPED_BYTES:
+        raise SongError(f"the .mxl file unpacks to {total} bytes, more than the "
+                        f"{MAX_UNZIPPED_BYTES} allowed")
 
 
 def _song_from_score(score, name):
