@@ -208,3 +208,8 @@ def test_read_songs_opens_files_only_when_allowed(tmp_path):
         read_songs(str(path), paths=False)  # taken as song text, not opened
     mxl = parse_song("| C | G |").to_musicxml(tmp_path / "s.mxl")
     assert read_songs(mxl.read_bytes(), paths=False)[0].bars[1].symbols == ["G"]
+
+
+def test_musicxml_text_is_read_too(tmp_path):
+    path = parse_song("Title: Text\n| Dm7 | G7 |").to_musicxml(tmp_path / "t.musicxml")
+    assert read_musicxml(path.read_text()).title == "Text"

@@ -70,11 +70,13 @@ _JUMP_TEXT = re.compile(r"^\s*(D\.?\s*[CS]\.?|Da\s+Capo|Dal\s+Segno)(?:\s+al\s+(
 
 # ------------------------------------------------------------------------------------ reading
 def read_musicxml(source, title: str | None = None) -> Song:
-    """A Song from a MusicXML (``.musicxml``/``.xml``) or compressed ``.mxl`` lead sheet: a path
-    or the file's bytes. Raises :class:`SongError` naming the bar and the chord it cannot read."""
+    """A Song from a MusicXML (``.musicxml``/``.xml``) or compressed ``.mxl`` lead sheet: a path,
+    the file's bytes or its text. Raises :class:`SongError` naming the bar and the chord it cannot read."""
     from music21 import converter
 
     name = title
+    if isinstance(source, str) and source.lstrip().startswith("<"):
+        source = source.encode("utf-8")  # the file's text rather than its path
     _check_zip(source)
     try:
         if isinstance(source, (bytes, bytearray)):
