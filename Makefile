@@ -36,9 +36,11 @@ lab: setup
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
-# The whole suite: lint, unit and service tests, browser tests, the notebooks through nbval.
+# The whole suite: lint, types (mypy on workbench and server, see [tool.mypy]), unit and service
+# tests, browser tests, the notebooks through nbval.
 test: setup
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider
 
 bench: setup

@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench import midi
+from workbench.files import file_name, name_suffix
 from workbench.instruments import TRACKS, program_name
+from workbench.keys import Key
+from workbench.progression import ChordEvent, Progression, parse_meter
 
 
 @dataclass(slots=True)
@@ -56,15 +59,15 @@ class Arrangement:
     """
 
     tracks: dict[str, Track]
-    chords: list
+    chords: list[ChordEvent]
     tempo: float
     meter: str
-    key: object  # workbench.keys.Key
+    key: Key
     style: str
     seed: int
     bars: int
     length_beats: float
-    progression: object = None  # the Progression played
+    progression: Progression | None = None  # the Progression played
     swing: float = 0.0
     count_in: bool = False
     offset: float = 0.0  # beat where bar 1 of the progression starts (one bar with a count-in)
@@ -72,8 +75,7 @@ class Arrangement:
     # -- summaries -------------------------------------------------------------------------------
     @property
     def beats_per_bar(self) -> float:
-        num, den = midi.parse_meter(self.meter)
-        return num * 4.0 / den
+        return parse_meter(self.meter).beats_per_bar
 
     @property
     def duration_seconds(self) -> float:
@@ -137,14 +139,14 @@ class Arrangement:
         return midi.smf([self._conductor()] + [self._track_chunk(n) for n in names])
 
     def file_suffix(self, part: str) -> str:
-        """``{part}_{key}_{tempo}``: the file name after the timestamp (the plugin's scheme)."""
-        return f"{part}_{self.key.short}_{int(self.tempo)}"
+        """``{part}_{key}_{tempo}``: the file name after the timestamp (:mod:`workbench.files`)."""
+        return name_suffix(part, self.key.short, self.tempo)
 
     def track_paths(self, folder, timestamp: str) -> list[Path]:
         """Where :meth:`write` puts each file for a given timestamp (band last)."""
         folder = Path(folder)
         parts = list(self.tracks) + ["band"]
-        return [folder / p / f"{timestamp}_{self.file_suffix(p)}.mid" for p in parts]
+        return [folder / p / file_name(timestamp, p, self.key.short, self.tempo) for p in parts]
 
     def write(self, folder, timestamp: str | None = None) -> list[Path]:
         """Write one file per track into ``folder/{track}/`` and the band into ``folder/band/``.

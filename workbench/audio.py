@@ -305,6 +305,7 @@ def _render_builtin(arrangement, sample_rate: int, progress, cancel):
     out = np.zeros((total, 2), dtype=np.float32)
     rng = np.random.default_rng(0)                 # deterministic noise
     cache: dict[tuple, np.ndarray] = {}
+    key: tuple
     tracks = list(arrangement.tracks.values())
     n_notes = max(len(ev), 1)
     done = 0
@@ -324,7 +325,7 @@ def _render_builtin(arrangement, sample_rate: int, progress, cancel):
                 n_on = min(n_on, 8 * sample_rate)
                 key = (voice, note.pitch, n_on // 64)    # quantise lengths: ~3 ms buckets
                 if key not in cache:
-                    cache[key] = _tone(voice, int(note.pitch), (n_on // 64) * 64 or 1,
+                    cache[key] = _tone(voice or "", int(note.pitch), (n_on // 64) * 64 or 1,
                                        sample_rate)
             sig = cache[key]
             end = min(start + len(sig), total)

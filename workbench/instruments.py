@@ -5,6 +5,8 @@ One table each, so that the parts, the MIDI writer and the UI agree on them.
 
 from __future__ import annotations
 
+from workbench.errors import WorkbenchError
+
 TRACKS = ("bass", "drums", "keys", "pad", "guitar")
 
 #: MIDI channel (0-based) per track; drums on channel 10 (index 9) as General MIDI requires.
@@ -103,13 +105,15 @@ class Drum:
 
 
 def program_number(value) -> int:
-    """A GM program from a number (0-127) or a name (case-insensitive, e.g. "acoustic bass")."""
-    if isinstance(value, bool):
-        raise ValueError(f"not a GM program: {value!r}")
-    if isinstance(value, int):
+    """A GM program from a number (0-127) or a name (case-insensitive, e.g. "acoustic bass").
+
+    A bad one is a :class:`WorkbenchError` with ``field="instruments"`` (where programs come from).
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
         if 0 <= value <= 127:
             return value
-        raise ValueError(f"GM program {value} is outside 0-127")
+        raise WorkbenchError(f"GM program {value} is outside 0-127", field="instruments",
+                             value=value)
     if isinstance(value, str):
         text = value.strip()
         if text.isdigit():
@@ -118,8 +122,9 @@ def program_number(value) -> int:
         for number, name in enumerate(GM_PROGRAMS):
             if name.lower() == wanted:
                 return number
-        raise ValueError(f"unknown GM program name {value!r}")
-    raise ValueError(f"not a GM program: {value!r}")
+        raise WorkbenchError(f"unknown GM program name {value!r}", field="instruments",
+                             value=value)
+    raise WorkbenchError(f"not a GM program: {value!r}", field="instruments", value=value)
 
 
 def program_name(program: int, is_drum: bool = False) -> str:

@@ -165,7 +165,7 @@ def test_oversized_body_is_refused_before_it_is_read(service):
     import socket
 
     with socket.create_connection(("127.0.0.1", service.port), timeout=10) as s:
-        s.sendall(b"POST /api/generate HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        s.sendall(b"POST /api/generate HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                   b"Content-Length: 2097152\r\n\r\n")  # headers only: the body never comes
         head = s.recv(65536)
     assert head.startswith(b"HTTP/1.1 413"), head

@@ -357,7 +357,7 @@ def test_dead_plugin_is_dropped_by_ping_timeout(make_service):
 
     svc = make_service(ping_interval=0.3, ping_timeout=0.3)
     s = socket.create_connection(("127.0.0.1", svc.port))
-    s.sendall(b"GET /ws/zombie HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    s.sendall(b"GET /ws/zombie HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
     assert b" 101 " in s.recv(4096)  # then never answers a ping
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import workbench
+from workbench.errors import WorkbenchError
 from workbench.ui import mapping
 
 
@@ -55,26 +56,39 @@ def test_mapping_does_not_mutate_state():
     assert repr(s) == before
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"progression": "   "}, "progression"),
-    ({"tempo": 500}, "500"),
-    ({"tempo": "fast"}, "fast"),
-    ({"repeat": 40}, "40"),
+@pytest.mark.parametrize("change, field, words", [
+    ({"progression": "   "}, "progression", "empty"),
+    ({"tempo": 500}, "tempo", "500"),
+    ({"tempo": "fast"}, "tempo", "fast"),
+    ({"repeat": 65}, "repeat", "65"),
+    ({"count_in": "no"}, "count_in", "no"),
 ])
-def test_bad_controls_are_named(change, words):
+def test_bad_controls_are_named_by_the_engine(change, field, words):
+    """The mapping only renames; the engine's error names the field, reported as the control."""
     s = mapping.default_state()
     s.update(change)
-    with pytest.raises(mapping.ControlError) as err:
-        mapping.generate_kwargs(s)
-    assert words in str(err.value)
+    with pytest.raises(WorkbenchError) as err:
+        workbench.generate(**mapping.generate_kwargs(s))
+    assert err.value.field == field and words in str(err.value)
+    text = mapping.friendly_error(err.value)
+    assert mapping.CONTROL_LABELS[field].lower().replace("-", "_") in \
+        text.lower().replace("-", "_") and words.lower() in text.lower()
 
 
 def test_all_tracks_off_is_a_plain_error():
     s = mapping.default_state()
     for strip in s["tracks"].values():
         strip["on"] = False
-    with pytest.raises(mapping.ControlError, match="at least one"):
-        mapping.generate_kwargs(s)
+    with pytest.raises(WorkbenchError, match="at least one") as err:
+        workbench.generate(**mapping.generate_kwargs(s))
+    assert err.value.field == "tracks"
+
+
+def test_slider_ends_are_the_engine_limits():
+    from workbench.band import generate
+
+    assert mapping.TEMPO_RANGE == generate.TEMPO_RANGE == (20, 300)
+    assert mapping.REPEAT_RANGE == generate.REPEAT_RANGE
 
 
 def test_validation_names_the_wrong_chord_and_its_bar():

@@ -28,7 +28,7 @@ def _eighths(degrees, vel_on=100, vel_off=88, dur=0.45, w_off=1.0):
                  for i, d in enumerate(degrees))
 
 
-TABLES = {
+TABLES: dict[str, dict] = {
     "rock": {
         "4/4": (_eighths("RRRRRRRR"), _eighths("RRRRRR8A", w_off=0.9)),
     },
@@ -89,7 +89,7 @@ def has_pattern(style: str, meter: str) -> bool:
 def _bass_pitches(ctx):
     """The bass note of each chord, each the nearest to the last so the line does not jump."""
     prev = ROOT_CENTER
-    out = []
+    out: list = []
     for ev in ctx.events:
         if ev.nc:
             out.append(None)
@@ -150,7 +150,7 @@ def _pitch(deg, sh, bp, ev, pitches, rng, last):
 
 
 def play(ctx, rng, style) -> list:
-    out = []
+    out: list = []
     add = out.append
     pitches = _bass_pitches(ctx)
     walking = style.name in WALKING

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from workbench.progression import parse_meter
+
 EPS = 1e-6
 
 
@@ -19,13 +21,12 @@ EPS = 1e-6
 # Meters
 
 def meter_parts(meter: str) -> tuple[int, int]:
-    num, den = meter.split("/")
-    return int(num), int(den)
+    m = parse_meter(meter)  # the one meter parser
+    return m.numerator, m.denominator
 
 
 def bar_beats(meter: str) -> float:
-    num, den = meter_parts(meter)
-    return num * 4.0 / den
+    return parse_meter(meter).beats_per_bar
 
 
 def is_compound(meter: str) -> bool:
@@ -413,7 +414,7 @@ def lead(prev: tuple | None, pcs: tuple, lo: int, hi: int, center: float,
     if len(_LEAD_CACHE) > 20000:
         _LEAD_CACHE.clear()
     _LEAD_CACHE[key] = best
-    return best
+    return best if best is not None else ()
 
 
 def nearest(pc: int, target: float, lo: int, hi: int) -> int:

@@ -178,7 +178,7 @@ def _fill(ctx, rng, bar_start, add):
 
 
 def play(ctx, rng, style) -> list:
-    out = []
+    out: list = []
     add = out.append
     table = resolve(TABLES[style.name], ctx)
     bpb = ctx.bpb

@@ -15,6 +15,7 @@ from workbench.arrangement import Arrangement, Note, Track
 from workbench.band import bass, drums, guitar, keys, pad
 from workbench.band.common import EPS, Context, Event, bar_beats
 from workbench.band.styles import check_meter, get_style
+from workbench.errors import WorkbenchError
 from workbench.instruments import CHANNELS, DEFAULT_PROGRAMS, REGISTERS, TRACKS, program_number
 
 PARTS = {"bass": bass, "drums": drums, "keys": keys, "pad": pad, "guitar": guitar}
@@ -22,14 +23,55 @@ HUMAN_TIME = 0.03  # beats of timing spread at humanize=1 (about 15 ms at 120 bp
 HUMAN_VEL = 14  # velocity spread at humanize=1
 
 
-def _unit(name, value, lo=0.0, hi=1.0):
+#: The engine's limits: the one place they live (the service and the UI report them).
+TEMPO_RANGE = (20, 300)
+REPEAT_RANGE = (1, 64)
+SEED_RANGE = (0, 2**63 - 1)
+
+
+def _unit(name, value, lo=0.0, hi=1.0, field=None):
+    """``value`` as a float in lo..hi; a WorkbenchError on ``field`` (default ``name``) else."""
+    field = field or name
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise WorkbenchError(f"{name} must be a number from {lo:g} to {hi:g}, not {value!r}",
+                             field=field, value=value, valid=(lo, hi))
     try:
         v = float(value)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number from {lo:g} to {hi:g}, not {value!r}") from None
-    if not lo <= v <= hi:
-        raise ValueError(f"{name} must be from {lo:g} to {hi:g}, not {value!r}")
+    except ValueError:
+        raise WorkbenchError(f"{name} must be a number from {lo:g} to {hi:g}, not {value!r}",
+                             field=field, value=value, valid=(lo, hi)) from None
+    if not lo <= v <= hi:  # NaN fails this too
+        raise WorkbenchError(f"{name} must be from {lo:g} to {hi:g}, not {value!r}",
+                             field=field, value=value, valid=(lo, hi))
     return v
+
+
+def _whole(name, value, lo, hi):
+    """``value`` as an int in lo..hi (1.0 and "3" are fine; 1.5, True and "x" are not)."""
+    n = None
+    if isinstance(value, int) and not isinstance(value, bool):
+        n = value
+    elif isinstance(value, float) and value.is_integer():
+        n = int(value)
+    elif isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 40:
+        n = int(value)
+    if n is None:
+        raise WorkbenchError(f"{name} must be a whole number, not {value!r}", field=name,
+                             value=value, valid=(lo, hi))
+    if not lo <= n <= hi:
+        raise WorkbenchError(f"{name} must be from {lo} to {hi}, not {n}", field=name,
+                             value=value, valid=(lo, hi))
+    return n
+
+
+def _flag(name, value) -> bool:
+    """True or False (1 and 0 too); never the truthiness of a text such as "no"."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    raise WorkbenchError(f"{name} must be true or false, not {value!r}", field=name,
+                         value=value, valid=(True, False))
 
 
 def _tracks(tracks):
@@ -37,32 +79,41 @@ def _tracks(tracks):
         return list(TRACKS)
     if isinstance(tracks, str):
         tracks = [t for t in tracks.replace(" ", "").split(",") if t]
+    if not isinstance(tracks, list | tuple):
+        raise WorkbenchError(f"tracks must be a list of track names, not {tracks!r}",
+                             field="tracks", value=tracks, valid=TRACKS)
     out = []
     for t in tracks:
-        name = str(t).strip().lower()
+        name = t.strip().lower() if isinstance(t, str) else None
         if name not in TRACKS:
-            raise ValueError(f"unknown track {t!r}; tracks: {', '.join(TRACKS)}")
+            raise WorkbenchError(f"unknown track {t!r}; tracks: {', '.join(TRACKS)}",
+                                 field="tracks", value=t, valid=TRACKS)
         if name not in out:
             out.append(name)
     if not out:
-        raise ValueError(f"no tracks chosen; tracks: {', '.join(TRACKS)}")
+        raise WorkbenchError(f"no tracks chosen: switch on at least one of {', '.join(TRACKS)}",
+                             field="tracks", value=list(tracks), valid=TRACKS)
     return [t for t in TRACKS if t in out]
 
 
 def _per_track(name, mapping, convert):
+    """``{track: value}`` checked by ``convert(label, value)``; errors are on field ``name``."""
     if not mapping:
         return {}
     if not isinstance(mapping, Mapping):
-        raise ValueError(f"{name} maps tracks to values, e.g. {{'bass': ...}}, not {mapping!r}")
+        raise WorkbenchError(f"{name} maps tracks to values, e.g. {{'bass': ...}}, not {mapping!r}",
+                             field=name, value=mapping)
     out = {}
     for track, value in mapping.items():
         if track not in TRACKS:
-            raise ValueError(f"{name}: unknown track {track!r}; tracks: {', '.join(TRACKS)}")
+            raise WorkbenchError(f"{name}: unknown track {track!r}; tracks: {', '.join(TRACKS)}",
+                                 field=name, value=track, valid=TRACKS)
         try:
             out[track] = convert(f"{name}[{track!r}]", value)
-        except ValueError as exc:
+        except WorkbenchError as exc:
             text = str(exc)
-            raise ValueError(text if text.startswith(name) else f"{name}[{track!r}]: {text}") from None
+            raise WorkbenchError(text if text.startswith(name) else f"{name}[{track!r}]: {text}",
+                                 field=name, value=value, valid=exc.valid) from None
     return out
 
 
@@ -80,6 +131,17 @@ def _song_inputs(song, style, tempo, meter, key, repeat, choruses):
     if tempo is None:
         tempo = song.tempo or get_style(style).default_tempo
     return song.progression(repeat if choruses is None else choruses), style, tempo, 1
+
+
+def _key(key):
+    from workbench.keys import Key, parse_key
+
+    if key is None or isinstance(key, Key):
+        return key
+    try:
+        return parse_key(key)
+    except ValueError as exc:
+        raise WorkbenchError(str(exc), field="key", value=key) from None
 
 
 def _progression(progression, meter, key, style):
@@ -160,40 +222,25 @@ def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=N
                                                       repeat, choruses)
     st = get_style(style)
     names = _tracks(tracks)
-    try:
-        tempo = float(tempo)
-    except (TypeError, ValueError):
-        raise ValueError(f"tempo must be a number of beats per minute, not {tempo!r}") from None
-    if not 20 <= tempo <= 300:
-        raise ValueError(f"tempo {tempo:g} is outside 20-300 bpm")
+    tempo = _unit("tempo", tempo, *TEMPO_RANGE)
     if meter is not None:
         meter = str(meter).strip()
         check_meter(st, meter)
-    if not isinstance(seed, int) or isinstance(seed, bool):
-        try:
-            seed = int(seed)
-        except (TypeError, ValueError):
-            raise ValueError(f"seed must be an integer, not {seed!r}") from None
+    seed = _whole("seed", seed, *SEED_RANGE)
     swing_v = st.default_swing if swing is None else _unit("swing", swing)
     humanize = _unit("humanize", humanize)
     intensity = _unit("intensity", intensity)
-    try:
-        repeat = int(repeat)
-    except (TypeError, ValueError):
-        raise ValueError(f"repeat must be a whole number, not {repeat!r}") from None
-    if not 1 <= repeat <= 64:
-        raise ValueError(f"repeat must be from 1 to 64, not {repeat}")
+    repeat = _whole("repeat", repeat, *REPEAT_RANGE)
+    count_in = _flag("count_in", count_in)
+    ending = _flag("ending", ending)
     programs = _per_track("instruments", instruments, lambda n, v: program_number(v))
     level = _per_track("levels", levels, _unit)
     dens = _per_track("density", density, _unit)
+    key = _key(key)
 
     prog = _progression(progression, meter, key, st)
     check_meter(st, prog.meter)
-    key_obj = prog.key
-    if key is not None:
-        from workbench.keys import Key, parse_key
-
-        key_obj = key if isinstance(key, Key) else parse_key(key)
+    key_obj = prog.key if key is None else key
 
     events = _events(prog, repeat)
     bpb = bar_beats(prog.meter)

@@ -22,7 +22,7 @@ def _picked(order, vel=72, step=0.5, ring=1.5):
     return tuple((i * step, ring, vel if i else vel + 8, 1.0, k) for i, k in enumerate(order))
 
 
-TABLES = {
+TABLES: dict[str, dict] = {
     "rock": {
         "4/4": (tuple((i * 0.5, 0.45, 96 if i % 2 == 0 else 80, 1.0 if i % 2 == 0 else 0.8, "P")
                       for i in range(8)),),
@@ -98,7 +98,7 @@ def guitar_shape(sh, low_hint: float) -> tuple[int, ...]:
 
 
 def play(ctx, rng, style) -> list:
-    out = []
+    out: list = []
     add = out.append
     table = resolve(TABLES[style.name], ctx)
     hint = 45.0

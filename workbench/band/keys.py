@@ -24,7 +24,7 @@ def _arp(order, durs, vel=(76, 60), step=0.5):
                  for i, (k, d) in enumerate(zip(order, durs, strict=False)))
 
 
-TABLES = {
+TABLES: dict[str, dict] = {
     "rock": {
         "4/4": (tuple((i * 0.5, 0.45, 92 if i % 2 == 0 else 74, 1.0 if i % 2 == 0 else 0.7, -1)
                       for i in range(8)),),
@@ -110,7 +110,7 @@ def _swing_hits(ctx, rng, ev, bars_choice):
 
 
 def play(ctx, rng, style) -> list:
-    out = []
+    out: list = []
     add = out.append
     name = style.name
     rootless = name in ROOTLESS

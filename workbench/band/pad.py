@@ -13,7 +13,7 @@ VELOCITY = {"ballad": 62, "swing": 50, "bossa": 52, "reggae": 56, "funk": 66, "r
 
 
 def play(ctx, rng, style) -> list:
-    out = []
+    out: list = []
     add = out.append
     prev = None
     lo, hi = WINDOW

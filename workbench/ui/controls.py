@@ -101,8 +101,8 @@ class Controls(w.VBox):
         s = mapping.default_state()
         if state:
             s.update(state)
-        self._change_callbacks = []
-        self._generate_callbacks = []
+        self._change_callbacks: list = []
+        self._generate_callbacks: list = []
         self._muted = 0
         self.check = mapping.Check(False, "")
 

@@ -16,6 +16,7 @@ import html
 import logging
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -182,7 +183,7 @@ def arrangement_svg(arrangement, width: int = 960) -> str:
         f'<text x="6" y="14" font-size="12" font-weight="bold" fill="#1e293b">'
         f"{esc(s['title'])}</text>",
     ]
-    x = gutter + 250
+    x: float = gutter + 250
     for t in s["tracks"]:
         out.append(f'<rect x="{x}" y="5" width="9" height="9" fill="{t["color"]}"/>'
                    f'<text x="{x + 12}" y="13" font-size="10" fill="#334155">'
@@ -289,7 +290,7 @@ def arrangement_mimebundle(arrangement, include=None, exclude=None) -> dict:
 
 def _widget_view(widget, include=None, exclude=None) -> dict:
     """The widget-view part of a widget's own mimebundle (no text/plain)."""
-    view = anywidget.AnyWidget._repr_mimebundle_(widget, include=include, exclude=exclude)
+    view: Any = anywidget.AnyWidget._repr_mimebundle_(widget, include=include, exclude=exclude)
     if isinstance(view, tuple):
         view = view[0]
     return {mime: value for mime, value in (view or {}).items() if mime != "text/plain"}
@@ -309,9 +310,9 @@ class PianoRoll(anywidget.AnyWidget):
     _css = HERE / "workbench.css"
 
     notes = traitlets.Bytes(b"").tag(sync=True)
-    tracks = traitlets.List([]).tag(sync=True)
-    drum_rows = traitlets.List([]).tag(sync=True)
-    chords = traitlets.List([]).tag(sync=True)
+    tracks: traitlets.List = traitlets.List([]).tag(sync=True)
+    drum_rows: traitlets.List = traitlets.List([]).tag(sync=True)
+    chords: traitlets.List = traitlets.List([]).tag(sync=True)
     pitch_lo = traitlets.Int(48).tag(sync=True)
     pitch_hi = traitlets.Int(72).tag(sync=True)
     bars = traitlets.Int(0).tag(sync=True)

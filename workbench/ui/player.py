@@ -126,7 +126,7 @@ class Player(anywidget.AnyWidget):
             if stale():
                 return
             self.last_audio = result
-            source = ("FluidSynth · " + Path(result.soundfont).name
+            source = ("FluidSynth · " + Path(result.soundfont or "").name
                       if result.engine == "fluidsynth" else "built-in synthesiser")
             with self.hold_sync():
                 self.audio = wav
