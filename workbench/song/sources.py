@@ -63,7 +63,7 @@ def _looks_like_path(text: str) -> bool:
         return False
 
 
-def pick_song(songs: SongList, index: int | None = None) -> Song:
+def pick_song(songs: SongList, index: object = None) -> Song:
     """The song at playlist position ``index`` (0-based); the only song when ``index`` is None."""
     if index is None:
         if len(songs) + len(songs.errors) > 1:

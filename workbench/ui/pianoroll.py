@@ -53,7 +53,7 @@ def section_starts(arrangement) -> dict[int, str]:
     shift = 1 if getattr(arrangement, "count_in", False) else 0
     out, before = {}, None
     for bar, label in enumerate(sections):
-        here = (label, prog.chorus(bar))
+        here = (label, prog.chorus(bar) if prog is not None else 0)
         if label and here != before:
             out[bar + shift] = label
         before = here
