@@ -234,8 +234,8 @@ class Song:
                     if segno is None:
                         raise self.error(f"{bar.jump} but the chart has no segno", i + 1, bar.jump)
                     i = segno
-                else:
-                    i = 0
+                else:  # the top; a pickup is not played again (it would be a bar of rests)
+                    i = 1 if bars[0].pickup and n > 1 else 0
                 continue
             i += 1
 
