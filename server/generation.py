@@ -131,7 +131,7 @@ class GenerationRequest:
     renames: dict = field(default_factory=dict)
     song: str | None = None  # an iReal Pro link (or playlist), a song in bar notation
     musicxml: bytes | None = None  # a MusicXML / .mxl lead sheet (base64 in the JSON)
-    song_index: object = None  # which song of a playlist (0-based; the engine checks it)
+    song_index: int | None = None  # which song of a playlist (0-based)
     choruses: object = None  # times the song's form is played (default: repeat)
 
 
@@ -180,8 +180,7 @@ def parse_request(body) -> GenerationRequest:
         if body.get(name) not in (None, "", []):
             raw, req.source_field = body[name], name
             break
-    song = _song_fields(body, req, raw)  # a song brings its own tempo and style
-    if song:
+    if _song_fields(body, req, raw):
         pass
     elif raw is None:
         raise RequestError(
@@ -213,6 +212,7 @@ def parse_request(body) -> GenerationRequest:
     meter_name, meter = _first(body, "meter", "time_signature")
     renames.update(tempo=tempo_name, tracks=tracks_name, meter=meter_name)
     req.renames = renames
+    song = req.song is not None or req.musicxml is not None  # a song brings its tempo and style
     req.tempo = (None if song else 120) if tempo is None else tempo
     if isinstance(tracks, list):  # the plugins' own names for the tracks
         tracks = [TRACK_ALIASES.get(t.lower(), t) if isinstance(t, str) else t for t in tracks]
@@ -369,13 +369,12 @@ def _song_fields(body: dict, req: GenerationRequest, raw) -> bool:
     if not given:
         return False
     if raw is not None or len(given) > 1:
-        also = [req.source_field] if raw is not None else []
-        raise RequestError(f"give one source: {', '.join(given + also)} were all given",
-                           field=given[-1])
+        raise RequestError(f"give one source: {', '.join(given + ([req.source_field] if raw is not None else []))} "
+                           "were all given", field=given[-1])
     name = req.source_field = given[0]
     value = body[name]
     if not isinstance(value, str):
-        raise RequestError(f"{name} must be a text", field=name, value=_jsonable(value))
+        raise RequestError(f"{name} must be a text", field=name)
     if len(value) > MAX_SONG_CHARS:
         raise RequestError(f"{name} is longer than {MAX_SONG_CHARS} characters", field=name)
     if name == "song":
@@ -385,31 +384,33 @@ def _song_fields(body: dict, req: GenerationRequest, raw) -> bool:
             req.musicxml = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             raise RequestError("musicxml must be the file's bytes in base64", field=name) from None
-    req.song_index = body.get("song_index")
-    req.choruses = body.get("choruses")
+    index = body.get("song_index")
+    if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
+        raise RequestError(f"song_index must be a whole number from 0, not {index!r}",
+                           field="song_index", value=_jsonable(index))
+    req.song_index = index
+    req.choruses = body.get("choruses")  # the engine checks it, as it does repeat
     return True
 
 
-def _play_song(req: GenerationRequest):
-    """The engine reads the song (the playlist's ``song_index``; text is never taken for a
-    path) and plays its form; its errors under the request's names."""
+def _run_song(req: GenerationRequest, store: FileStore, sidecar=True) -> list[FileRecord]:
+    """The engine reads the song (the playlist's ``song_index``) and plays its form."""
     wb = _wb()
     from workbench.song.sources import pick_song
 
     try:
         songs = wb.read_songs(req.musicxml if req.musicxml is not None else req.song, paths=False)
         song = pick_song(songs, req.song_index)
-        return wb.generate(song, style=req.style, tracks=req.tracks, tempo=req.tempo,
-                           key=req.key, seed=req.seed, meter=req.meter, repeat=req.repeat,
-                           choruses=req.choruses, **req.options)
+        arr = wb.generate(song, style=req.style, tracks=req.tracks, tempo=req.tempo, key=req.key,
+                          seed=req.seed, meter=req.meter, repeat=req.repeat,
+                          choruses=req.choruses, **req.options)
     except wb.SongError as exc:
         field = exc.field if exc.field not in (None, "song", "progression") else req.source_field
         raise RequestError(str(exc), error="bad song", field=field, value=_jsonable(exc.token),
                            bar=exc.bar, song=exc.song, song_index=exc.index) from None
     except WorkbenchError as exc:
         raise RequestError.from_engine(exc, req.renames) from None
-    except ValueError as exc:
-        raise RequestError(str(exc)) from None
+    return _write(arr, store, req, sidecar)
 
 
 def run_engine(req: GenerationRequest, store: FileStore, sidecar=True) -> list[FileRecord]:
@@ -418,8 +419,7 @@ def run_engine(req: GenerationRequest, store: FileStore, sidecar=True) -> list[F
     from workbench.band.styles import get_style
 
     if req.song is not None or req.musicxml is not None:
-        return _write(_play_song(req), store, req, sidecar)
-
+        return _run_song(req, store, sidecar)
     source = req.chords if req.chords is not None else req.text
     try:
         meter = req.meter
@@ -447,6 +447,7 @@ def run_engine(req: GenerationRequest, store: FileStore, sidecar=True) -> list[F
 
 
 def _write(arr, store: FileStore, req: GenerationRequest, sidecar: bool) -> list[FileRecord]:
+    """Write and index a take; a full disk or an unsafe folder answered with its own status."""
     try:
         return write_arrangement(arr, store, req, sidecar=sidecar)
     except UnsafePath as exc:

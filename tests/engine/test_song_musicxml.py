@@ -93,8 +93,9 @@ def test_reads_a_music21_lead_sheet(tmp_path):
     assert song.bars[1].repeat_start and song.bars[3].repeat_end == 2
     assert song.bars[3].ending == (1,) and song.bars[4].ending == (2,)
     assert song.bars[4].fine and song.bars[5].jump == "D.C. al Fine"
-    # pickup, A (ending 1), A (ending 2), B, D.C. → from the top to Fine, repeats not taken
-    assert [i for i, _ in song.playing_order()] == [0, 1, 2, 3, 1, 2, 4, 5, 0, 1, 2, 4]
+    # pickup, A (ending 1), A (ending 2), B, D.C. → from the top (the pickup is not played
+    # again) to Fine, repeats not taken
+    assert [i for i, _ in song.playing_order()] == [0, 1, 2, 3, 1, 2, 4, 5, 1, 2, 4]
     melody = song.melody
     assert [n.pitch for n in melody.notes][:3] == [62, 69, 72]
     assert song.bars[2].notes[1].offset == 1.0 and song.bars[2].notes[1].pitch == 69

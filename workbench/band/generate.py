@@ -117,22 +117,6 @@ def _per_track(name, mapping, convert):
     return out
 
 
-def _song_inputs(song, style, tempo, meter, key, repeat, choruses):
-    """A Song plays its form ``choruses`` times (``repeat`` if None); the style, meter, key and
-    tempo not given come from the song (its tempo, else the style's usual one)."""
-    from workbench.song.model import Song
-
-    if not isinstance(song, Song):
-        return song, style or "pop", 120 if tempo is None else tempo, choruses or repeat
-    if meter is not None and str(meter).strip() != song.meter:
-        raise song.error(f"the song is in {song.meter}; it cannot be played in {meter}",
-                         token=str(meter))
-    style = style or song.workbench_style
-    if tempo is None:
-        tempo = song.tempo or get_style(style).default_tempo
-    return song.progression(repeat if choruses is None else choruses), style, tempo, 1
-
-
 def _key(key):
     from workbench.keys import Key, parse_key
 
@@ -142,6 +126,25 @@ def _key(key):
         return parse_key(key)
     except ValueError as exc:
         raise WorkbenchError(str(exc), field="key", value=key) from None
+
+
+def _song_inputs(song, style, tempo, meter, repeat, choruses):
+    """A Song plays its form ``choruses`` times (``repeat`` if None); the style, meter and tempo
+    not given come from the song (its tempo, else the style's usual one). For a progression,
+    ``choruses`` is another name for ``repeat``."""
+    from workbench.song.model import Song
+
+    times = repeat if choruses is None else choruses
+    times = _whole("repeat" if choruses is None else "choruses", times, *REPEAT_RANGE)
+    if not isinstance(song, Song):
+        return song, style or "pop", 120 if tempo is None else tempo, times
+    if meter is not None and str(meter).strip() != song.meter:
+        raise song.error(f"the song is in {song.meter}; it cannot be played in {meter}",
+                         token=str(meter))
+    style = style or song.workbench_style
+    if tempo is None:
+        tempo = song.tempo or get_style(style).default_tempo
+    return song.progression(times), style, tempo, 1
 
 
 def _progression(progression, meter, key, style):
@@ -218,8 +221,8 @@ def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=N
     order ``choruses`` times (default ``repeat``), and ``style``/``meter``/``key``/``tempo``
     left None come from the song. Otherwise ``style`` None is pop and ``tempo`` None 120 bpm.
     """
-    progression, style, tempo, repeat = _song_inputs(progression, style, tempo, meter, key,
-                                                      repeat, choruses)
+    progression, style, tempo, repeat = _song_inputs(progression, style, tempo, meter, repeat,
+                                                      choruses)
     st = get_style(style)
     names = _tracks(tracks)
     tempo = _unit("tempo", tempo, *TEMPO_RANGE)

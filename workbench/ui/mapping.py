@@ -116,8 +116,9 @@ def generate_kwargs(state: dict) -> dict:
     on = [name for name in tracks() if strips.get(name, {}).get("on", False)]
     key = s.get("key") or "auto"
     tempo = s.get("tempo")
+    text = str(s.get("progression", "")).strip()
     return {
-        "progression": _song_or_text(str(s.get("progression", "")).strip(), s.get("meter", "4/4")),
+        "progression": _song_or_text(text, s.get("meter", "4/4")) if text else text,
         "style": s.get("style", "pop"),
         "tracks": on,
         "tempo": int(tempo) if isinstance(tempo, float) and tempo.is_integer() else tempo,
