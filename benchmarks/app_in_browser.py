@@ -7,6 +7,7 @@ to override).
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -55,32 +56,53 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.
 
 
 @contextmanager
-def voila_app(folder: Path, log: Path, **env):
-    """``voila notebooks/app.ipynb`` on a free port, its kernel's sync service on another, MIDI
-    files into ``folder``; yields dict(url, service_port, folder, log)."""
-    voila = Path(sys.executable).parent / "voila"
-    if not voila.exists():
-        raise FileNotFoundError(f"voila is not installed in this environment ({voila})")
+def voila_app(folder: Path, log: Path, *args: str, **env):
+    """The app as ``make app`` runs it (``python -m workbench.ui.voila_app``, settings from
+    voila.json; ``args`` add or override, e.g. ``--pool_size=1``) on a free port, its sync
+    service on another, MIDI files into ``folder``; yields dict(url, service_port, folder, log,
+    pid)."""
     port, service_port = free_port(), free_port()
     env = dict(os.environ, ORCHESTRATOR_PORT=str(service_port), ORCHESTRATOR_FOLDER=str(folder),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
                **env)
     env.pop("PYTEST_CURRENT_TEST", None)
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [str(voila), str(ROOT / "notebooks" / "app.ipynb"), "--no-browser", f"--port={port}",
-             "--Voila.ip=127.0.0.1", "--Voila.root_dir=" + str(ROOT / "notebooks")],
+            [sys.executable, "-m", "workbench.ui.voila_app", "app.ipynb", f"--port={port}",
+             "--Voila.port_retries=0", *args],
             cwd=str(ROOT / "notebooks"), env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_http(url, proc, log)
-        yield {"url": url, "service_port": service_port, "folder": folder, "log": log}
+        yield {"url": url, "service_port": service_port, "folder": folder, "log": log,
+               "pid": proc.pid}
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def kernel_counts(url: str) -> dict:
+    """``{"visitors", "pooled", "kernels", "max_kernels"}`` from the app's own status route."""
+    with urllib.request.urlopen(url + "workbench/api/kernels", timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def app_rss_mb(pid: int) -> float:
+    """Resident memory of the app: Voilà, its kernels and the sync service (MB)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            pass                    # a kernel that ended meanwhile
+    return total / 2**20
 
 
 # Time from a click in the page to the piano roll redrawn with the new band (kernel round trip,

@@ -3,10 +3,16 @@ and audio rendering time, FluidSynth (one reused synthesizer) vs the built-in sy
 
     .venv/bin/python benchmarks/bench_ui.py [--repeat 30] [--json] [--browser [--clicks 20]]
 
-``--browser`` also measures the whole path in the real app: Voilà serving notebooks/app.ipynb,
-Debian's Chromium driven by Playwright; a click on "New variation" with 32 bars loaded, timed in
-the page until the piano roll is redrawn (kernel round trip, generation, widget state, comm
-message, canvas draw).
+``--browser`` also measures the whole path in the real app (``make app``'s launcher,
+workbench.ui.voila_app with voila.json), Debian's Chromium driven by Playwright:
+
+* page load -> usable: from ``goto`` to the piano roll drawn (the controls and Generate work),
+  with the pool of pre-started kernels (voila.json: 2) and without (``--pool_size=0``);
+* memory per visitor: the app's RSS (Voilà, kernels, sync service) with ``--visitors`` pages
+  open, less the RSS with none, divided by their number (each visitor costs the kernel it got
+  and the pool's refill);
+* a click on "New variation" with 32 bars loaded, timed in the page until the piano roll is
+  redrawn (kernel round trip, generation, widget state, comm message, canvas draw).
 
 Budget (issue 4): control change -> generation and redraw <= 150 ms for 32 bars.
 """
@@ -26,7 +32,9 @@ from app_in_browser import (  # noqa: E402
     CHROMIUM,
     CHROMIUM_ARGS,
     PROGRESSION_32,
+    app_rss_mb,
     click_to_redraw_ms,
+    kernel_counts,
     voila_app,
 )
 
@@ -58,6 +66,57 @@ def browser_click_to_redraw(clicks: int) -> list[float]:
     return times
 
 
+def _wait_counts(url, condition, timeout=180.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        counts = kernel_counts(url)
+        if condition(counts) or time.monotonic() > deadline:
+            return counts
+        time.sleep(0.1)     # polling the server's kernel counts
+
+
+def browser_load_and_memory(loads: int, visitors: int, pool: int | None) -> dict:
+    """Page load -> usable (ms, each visit after the pool has refilled) and, with the pool,
+    memory per visitor (MB)."""
+    from playwright.sync_api import sync_playwright
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-ui-"))
+    args = [] if pool is None else [f"--pool_size={pool}"]
+    out: dict = {}
+    with voila_app(folder, folder / "voila.log", *args, "--WorkbenchVoila.max_kernels=0") as app, \
+            sync_playwright() as p:
+        url = app["url"]
+        full = _wait_counts(url, lambda c: c["visitors"] == 0 and c["pooled"] >= (pool or 0)
+                            and (pool is not None or c["pooled"] > 0))
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        times = []
+        for _ in range(loads):
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            t0 = time.perf_counter()
+            page.goto(url, timeout=90_000)
+            page.wait_for_selector(".wb-roll[data-ready='1']", timeout=90_000)
+            times.append((time.perf_counter() - t0) * 1000)
+            page.close(run_before_unload=True)
+            _wait_counts(url, lambda c: c["visitors"] == 0 and c["pooled"] == full["pooled"])
+        out["load_ms"] = sorted(times)
+        if visitors:
+            base = app_rss_mb(app["pid"])
+            pages = []
+            for _ in range(visitors):
+                page = browser.new_page(viewport={"width": 1280, "height": 1000})
+                page.goto(url, timeout=90_000)
+                page.wait_for_selector(".wb-roll[data-ready='1']", timeout=90_000)
+                pages.append(page)
+            _wait_counts(url, lambda c: c["visitors"] == visitors
+                         and c["pooled"] == full["pooled"])
+            out["mb_per_visitor"] = (app_rss_mb(app["pid"]) - base) / visitors
+            out["rss_base_mb"] = base
+            for page in pages:
+                page.close(run_before_unload=True)
+        browser.close()
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=30)
@@ -65,6 +124,8 @@ def main(argv=None):
     parser.add_argument("--browser", action="store_true",
                         help="also time click -> redraw in the Voilà app in Chromium")
     parser.add_argument("--clicks", type=int, default=20)
+    parser.add_argument("--loads", type=int, default=5, help="page loads timed, per setting")
+    parser.add_argument("--visitors", type=int, default=3, help="pages open for the memory")
     args = parser.parse_args(argv)
 
     import workbench
@@ -113,6 +174,13 @@ def main(argv=None):
         results["fluidsynth_render_s"] = time.perf_counter() - t0         # synthesizer reused
     results["wav_bytes"] = len(builtin.to_wav())
     if args.browser:
+        pooled = browser_load_and_memory(args.loads, args.visitors, pool=None)
+        cold = browser_load_and_memory(args.loads, 0, pool=0)
+        results["browser_load_pool_ms"] = statistics.median(pooled["load_ms"])
+        results["browser_load_pool_max_ms"] = pooled["load_ms"][-1]
+        results["browser_load_no_pool_ms"] = statistics.median(cold["load_ms"])
+        results["mb_per_visitor"] = pooled["mb_per_visitor"]
+        results["app_idle_mb"] = pooled["rss_base_mb"]
         times = sorted(browser_click_to_redraw(args.clicks))
         results["browser_click_to_redraw_ms"] = statistics.median(times)
         results["browser_click_to_redraw_max_ms"] = times[-1]
@@ -133,6 +201,12 @@ def main(argv=None):
             print(f"    FluidSynth, synthesizer reused  {results['fluidsynth_render_s']:8.2f} s")
         print(f"  WAV sent to the page              {results['wav_bytes'] / 1e6:8.2f} MB")
         if args.browser:
+            print(f"  in the browser (Voilà + Chromium): page load -> usable "
+                  f"{results['browser_load_pool_ms']:.0f} ms with the pool (median of "
+                  f"{args.loads}; max {results['browser_load_pool_max_ms']:.0f}), "
+                  f"{results['browser_load_no_pool_ms']:.0f} ms without")
+            print(f"  memory: {results['mb_per_visitor']:.0f} MB per visitor (app idle with "
+                  f"its pool: {results['app_idle_mb']:.0f} MB)")
             print(f"  in the browser (Voilà + Chromium): click -> roll redrawn "
                   f"{results['browser_click_to_redraw_ms']:.1f} ms (median of {args.clicks}; "
                   f"max {results['browser_click_to_redraw_max_ms']:.1f}; budget 150)")

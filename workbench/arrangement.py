@@ -70,7 +70,9 @@ class Arrangement:
     progression: Progression | None = None  # the Progression played
     swing: float = 0.0
     count_in: bool = False
-    offset: float = 0.0  # beat where bar 1 of the progression starts (one bar with a count-in)
+    offset: float = 0.0  # beat where bar 1 of the progression starts (after count-in and intro)
+    intro_bars: int = 0  # bars of intro the arranger put before bar 1
+    plan: list = field(default_factory=list, repr=False)  # the arranger's BarPlan per bar
 
     # -- summaries -------------------------------------------------------------------------------
     @property
@@ -101,6 +103,7 @@ class Arrangement:
             "swing": self.swing,
             "count_in": self.count_in,
             "offset": self.offset,
+            "intro_bars": self.intro_bars,
             "chords": [
                 {"symbol": ev.chord.symbol, "start": ev.start, "duration": ev.duration,
                  "bar": ev.bar}
