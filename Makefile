@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8866
 
-.PHONY: app test lab setup system-deps lint bench clean
+.PHONY: app test lab setup system-deps lint bench clean juce
 
 # A virtual environment with the project installed (editable) and its test tools.
 $(BIN)/.installed: pyproject.toml
@@ -41,13 +41,21 @@ lab: setup
 lint: $(BIN)/.installed
 	$(BIN)/ruff check .
 
-# The whole suite: lint, unit and service tests, browser tests, the notebooks through nbval.
-test: setup
+# The JUCE sync module's probe and C++ tests (juce/build/, incremental; see juce/Makefile).
+juce:
+	$(MAKE) -C juce all
+
+# The whole suite: lint, types (mypy on workbench and server, see [tool.mypy]), the C++ tests,
+# unit and service tests, browser tests, the notebooks through nbval (tests/juce/ runs
+# juce/build/aiband_probe against the real service).
+test: setup juce
 	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(MAKE) -C juce test
 	$(BIN)/python -m pytest --nbval-lax -p no:cacheprovider
 
 bench: setup
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache generated_accompaniments
+	rm -rf $(VENV) build juce/build *.egg-info .pytest_cache generated_accompaniments

@@ -127,3 +127,36 @@ def click_to_redraw_ms(page, samples: int, timeout: float = 60_000) -> list[floa
         draws = int(page.locator(".wb-roll").first.get_attribute("data-draws"))
         times.append(page.evaluate(CLICK_TO_REDRAW_JS, draws))
     return times
+
+
+# Time from a click on Generate to the player saying Play would sound (data-audio="playable" or
+# "ready" for the new render), measured in the page; then, once all of it is here, the bytes of
+# compressed audio the page received for that render.
+CLICK_TO_PLAYABLE_JS = """() => new Promise((resolve) => {
+  const player = document.querySelector('.wb-player');
+  const before = player.dataset.version;
+  const t0 = performance.now();
+  let playable = null;
+  const check = () => {
+    if (player.dataset.version === before) return;
+    const state = player.dataset.audio;
+    if (playable === null && (state === 'playable' || state === 'ready')) {
+      playable = performance.now() - t0;
+    }
+    if (state === 'ready') {
+      obs.disconnect();
+      resolve({playable_ms: playable, ready_ms: performance.now() - t0,
+               bytes: Number(player.dataset.bytes), version: player.dataset.version});
+    }
+  };
+  const obs = new MutationObserver(check);
+  obs.observe(player, {attributes: true, attributeFilter: ['data-audio', 'data-version']});
+  document.querySelector('.wb-generate').click();
+})"""
+
+
+def click_to_playable(page, timeout: float = 120_000) -> dict:
+    """Click Generate in the open app; returns dict(playable_ms, ready_ms, bytes, version):
+    click -> Play would sound, click -> every block here, compressed bytes received."""
+    page.wait_for_selector(".wb-player[data-audio='ready']", timeout=timeout)
+    return page.evaluate(CLICK_TO_PLAYABLE_JS)

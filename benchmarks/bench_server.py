@@ -1,7 +1,7 @@
 """Benchmarks of the sync service (loopback only, bounded loops). Not tests: they print figures.
 
     .venv/bin/python benchmarks/bench_server.py            # all of them
-    .venv/bin/python benchmarks/bench_server.py notify transport broadcast files memory
+    .venv/bin/python benchmarks/bench_server.py notify transport broadcast publish files memory
     .venv/bin/python benchmarks/bench_server.py --quick    # shorter runs
 
 The service runs as its own process (``python -m server``); the plugins run in other processes
@@ -16,6 +16,9 @@ two cores shared with the service).
              ``transport_sync``. Latency send → receive. Target p99 ≤ 5 ms.
 * broadcast: 1,000 plugins connected; a transport change is broadcast; time until the last of
              them has it. Target ≤ 100 ms.
+* publish:   1,000 plugins connected, 50 of which never read; 20 generations (3 files each)
+             are announced: every one of the 950 readers must get every ``midi_ready``; latency
+             from the announcement (event ``time``) to each reader. Target p99 < 100 ms.
 * files:     GET /api/files with 5,000 files in the folder (index warm, and cold: the index just
              changed). Target ≤ 20 ms.
 * memory:    RSS of the service process idle and with 1,000 plugins connected.
@@ -201,13 +204,13 @@ def worker_main(ws_url: str, n: int, prefix: str, mode: str):
     raise_nofile()
     records = []
     host, port = ws_url.split("//", 1)[1].split(":")
-    want = b'"midi_ready"' if mode == "notify" else b'"transport_sync"'
+    want = b'"midi_ready"' if mode in ("notify", "publish") else b'"transport_sync"'
+
+    raw = []
 
     def on_text(payload: bytes, t: float):
         if want in payload and b'"seq"' in payload:  # events (not a snapshot on connect)
-            d = json.loads(payload)
-            key = d["filename"] if mode == "notify" else d["currentBeat"]
-            records.append((key, t, d["time"]))
+            raw.append((payload, t))  # parsed after the run: the client's work stays small
 
     async def main():
         stop = asyncio.Event()
@@ -221,6 +224,8 @@ def worker_main(ws_url: str, n: int, prefix: str, mode: str):
                     _, proto = await loop.create_connection(
                         lambda i=i: RawPlugin(host, f"/ws/{prefix}-{i}", on_text), host, int(port))
                     await proto.open
+                    if mode == "silent":  # a plugin that never reads (its buffers fill up)
+                        proto.transport.pause_reading()
                     conns.append(proto)
                     break
                 except OSError:
@@ -232,6 +237,10 @@ def worker_main(ws_url: str, n: int, prefix: str, mode: str):
             c.close()
 
     asyncio.run(main())
+    for payload, t in raw:
+        d = json.loads(payload)
+        key = d["filename"] if mode in ("notify", "publish") else d["currentBeat"]
+        records.append((key, t, d["time"]))
     print(json.dumps(records), flush=True)
 
 
@@ -350,6 +359,35 @@ def bench_broadcast(quick: bool, n: int = 1000) -> dict:
             "kb_per_plugin": round((connected - idle) * 1024 / n, 1)}
 
 
+def bench_publish(quick: bool, n: int = 1000, silent: int = 50) -> dict:
+    """Generations announced to 1,000 plugins, 50 of which never read."""
+    rounds = 8 if quick else 20
+    with tempfile.TemporaryDirectory() as tmp:
+        svc = Service(Path(tmp) / "gen")
+        try:
+            readers = Workers(svc.ws, n - silent, 4, "publish")
+            stuck = Workers(svc.ws, silent, 1, "silent")
+            names = []
+            for i in range(rounds):
+                body = {"chords": ["C", "Am", "F", "G"], "bpm": 120, "key": "C", "seed": i,
+                        "tracks": ["bass", "drums"]}
+                names += [f["filename"] for f in svc.post("/api/generate", body)["files"]]
+                time.sleep(0.3)
+            time.sleep(1.0)
+            recs = readers.results()
+            stuck.results()
+        finally:
+            svc.stop()
+    got: dict[str, int] = {}
+    for name, _, _ in recs:
+        got[name] = got.get(name, 0) + 1
+    lat = [(t - server_t) * 1000 for name, t, server_t in recs if name in names]
+    return {"plugins": n, "never_reading": silent, "files": len(names),
+            "every_reader_got_every_file": all(got.get(nm, 0) == n - silent for nm in names),
+            "received_per_file_min": min(got.get(nm, 0) for nm in names),
+            "announce_to_plugin": summary(lat), "target_p99_ms": 100}
+
+
 def bench_files(quick: bool, n: int = 5000) -> dict:
     import workbench
 
@@ -397,7 +435,7 @@ def bench_files(quick: bool, n: int = 5000) -> dict:
 
 
 BENCHES = {"notify": bench_notify, "transport": bench_transport, "broadcast": bench_broadcast,
-           "files": bench_files}
+           "publish": bench_publish, "files": bench_files}
 
 
 def main(argv=None):
@@ -406,7 +444,8 @@ def main(argv=None):
         worker_main(argv[1], int(argv[2]), argv[3], argv[4])
         return 0
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("which", nargs="*", help="notify transport broadcast files memory (default: all)")
+    p.add_argument("which", nargs="*",
+                   help="notify transport broadcast publish files memory (default: all)")
     p.add_argument("--quick", action="store_true")
     args = p.parse_args(argv)
     unknown = set(args.which) - {*BENCHES, "memory"}

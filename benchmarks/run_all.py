@@ -20,11 +20,14 @@ HERE = Path(__file__).resolve().parent
 # (script, full-run arguments, quick-run arguments)
 BENCHMARKS = [
     ("bench_engine.py", ["--runs", "200"], ["--runs", "20"]),
+    ("bench_song.py", ["--runs", "20"], ["--runs", "3"]),
     ("bench_vs_mma.py", ["--runs", "21"], ["--runs", "5"]),
     ("bench_vs_mma.py", ["--runs", "21", "--style", "swing", "--groove", "Swing"],
      ["--runs", "5", "--style", "swing", "--groove", "Swing"]),
     ("bench_server.py", [], ["--quick"]),
     ("bench_ui.py", ["--repeat", "30"], ["--repeat", "5"]),
+    ("bench_juce.py", ["--runs", "20"], ["--quick"]),
+    ("arrangement_report.py", ["--summary"], ["--summary", "--styles", "rock,swing"]),
 ]
 
 

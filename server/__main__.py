@@ -4,7 +4,8 @@
 
 Prints the URL and the token, logs JSON lines on stderr, stops cleanly on Ctrl-C / SIGTERM.
 Every option also comes from the environment (ORCHESTRATOR_HOST, _PORT, _FOLDER, _TOKEN,
-_LOG_LEVEL, _MAX_FILES, _MAX_AGE, _HISTORY, _RATE_LIMIT, _ALLOWED_ORIGINS, _PUBLIC_URL).
+_LOG_LEVEL, _MAX_FILES, _MAX_AGE, _TRASH, _HISTORY, _RATE_LIMIT, _ALLOWED_ORIGINS,
+_ALLOWED_HOSTS, _PUBLIC_URL).
 """
 
 from __future__ import annotations
@@ -30,10 +31,16 @@ def parse_args(argv=None):
     p.add_argument("--log-level", help="DEBUG, INFO (default), WARNING, ERROR")
     p.add_argument("--allowed-origin", action="append", dest="allowed_origins",
                    help="a browser origin allowed to open WebSockets (repeatable)")
+    p.add_argument("--allowed-host", action="append", dest="allowed_hosts",
+                   help="a host name clients use to reach the service (repeatable; the bound "
+                        "addresses and localhost are always allowed)")
     p.add_argument("--max-files", type=int, dest="retention_max_files",
-                   help="retention: keep at most N files (0 = unlimited)")
+                   help="retention: keep at most N files (default 0 = all); older generations "
+                        "of the service move to the trash folder")
     p.add_argument("--max-age", type=float, dest="retention_max_age",
-                   help="retention: delete files older than N seconds (0 = never)")
+                   help="retention: move generations older than N seconds to the trash "
+                        "(default 0 = never)")
+    p.add_argument("--trash", help="where retention moves files (default: trash/ in the folder)")
     p.add_argument("--history", type=int, dest="history_size",
                    help="events kept for reconnecting plugins (?since=)")
     p.add_argument("--rate-limit", type=float, help="generations per minute per client (0 = off)")
@@ -64,8 +71,9 @@ async def serve(settings: Settings, sockets) -> None:
 
 def main(argv=None) -> int:
     args = vars(parse_args(argv))
-    if args.get("allowed_origins"):
-        args["allowed_origins"] = ",".join(args["allowed_origins"])
+    for name in ("allowed_origins", "allowed_hosts"):
+        if args.get(name):
+            args[name] = ",".join(args[name])
     try:
         settings = Settings.from_env(**args)
     except ValueError as exc:

@@ -19,7 +19,7 @@ from tornado.web import Application
 from . import handlers as h
 from .config import Settings
 from .generation import Generator, RequestError, engine_available, valid_tracks
-from .hub import Hub
+from .hub import Hub, TransportError
 from .store import FileStore
 from .websocket import PluginSocket
 
@@ -72,11 +72,17 @@ def routes():
     ]
 
 
+class ServiceApplication(Application):
+    """The Tornado application; ``service`` holds the store, hub and generator."""
+
+    service: Service
+
+
 def make_app(settings: Settings, service: Service | None = None) -> Application:
     """The Tornado application; ``app.service`` holds the store, hub and generator."""
     if service is None:
         return Service(settings).app
-    app = Application(
+    app = ServiceApplication(
         routes(),
         default_handler_class=h.NotFoundHandler,
         websocket_ping_interval=settings.ping_interval,
@@ -95,8 +101,10 @@ class Service:
         self.port = port or settings.port
         self.instance = secrets.token_hex(8)
         self.store = FileStore(settings.folder, settings.base_url(self.port),
-                               settings.retention_max_files, settings.retention_max_age)
+                               settings.retention_max_files, settings.retention_max_age,
+                               settings.trash)
         self.hub = Hub(settings.history_size, settings.queue_size, settings.heartbeat_timeout)
+        self.hub.gap_files = self.store.announced_between
         self.executor = ThreadPoolExecutor(max(1, settings.workers), thread_name_prefix="band-gen")
         self.generator = Generator(self.store, self.hub, self.executor, settings.rate_limit,
                                    settings.rate_burst)
@@ -112,6 +120,7 @@ class Service:
         """Index the folder, serve on the bound ``sockets`` (on the running loop)."""
         self.loop = asyncio.get_running_loop()
         n = self.store.rebuild()
+        self.generator.restore_history()  # plugins reconnecting after a restart hear of them
         self._marker = self.settings.folder / "meta" / f".instance-{self.instance}"
         self._marker.touch()  # lets an attached process see it shares our folder
         self.generator.retention()
@@ -132,10 +141,11 @@ class Service:
             "token_required": s.token_required}})
 
     def _check_engine(self):
-        self.engine_ok = engine_available()
-        if self.engine_ok:
+        ok = engine_available()
+        if ok:
             self.store.ensure_folders((*valid_tracks(), "band"))
-        else:
+        self.engine_ok = ok  # (after the folders exist)
+        if not ok:
             log.warning("the band engine (workbench) is not importable yet; generation answers 503")
 
     def housekeeping(self):
@@ -166,6 +176,7 @@ class Service:
             except TimeoutError:
                 pass
         self.executor.shutdown(wait=False, cancel_futures=True)
+        self.generator.flush_sidecars()
         try:
             self._marker.unlink()
         except (OSError, AttributeError):
@@ -178,9 +189,8 @@ class Service:
         """Change the shared transport and broadcast ``transport_sync`` (but to ``exclude``)."""
         try:
             self.hub.transport.update(is_playing, beat, tempo, source=source)
-        except ValueError as exc:
-            field = "tempo" if "tempo" in str(exc) else "currentBeat"
-            raise h.ApiError(400, "invalid request", str(exc), field=field) from None
+        except TransportError as exc:
+            raise h.ApiError(400, "invalid request", str(exc), field=exc.field) from None
         state = self.hub.transport.to_dict(at_update=True)
         extra = {"sent_at": sent_at} if sent_at is not None else {}
         return self.hub.publish("transport_sync", exclude=exclude, **state, **extra)

@@ -39,10 +39,13 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
-from tornado.websocket import websocket_connect
+from tornado.websocket import WebSocketClientConnection, websocket_connect
+
+from workbench.files import write_atomic
 
 log = logging.getLogger("server.client")
 
@@ -87,7 +90,8 @@ class PluginClient:
         self.messages: list[dict] = []  # everything received, in order
         self.downloaded: list[Path] = []
         self.connections = 0
-        self.ws = None
+        self.connected = threading.Event()  # set once the first connection_confirmed arrived
+        self.ws: WebSocketClientConnection | None = None
         self._seen_files: set[str] = set()
         self._new = asyncio.Event()
         self._closing = False
@@ -117,7 +121,8 @@ class PluginClient:
         """A JSON request to the service (``path`` like ``/api/files``)."""
         req = HTTPRequest(self.http_base + path, method=method, headers={
             **self._headers(), "Content-Type": "application/json"},
-            body=None if body is None else json.dumps(body), allow_nonstandard_methods=True)
+            body=None if body is None else json.dumps(body, allow_nan=False),
+            allow_nonstandard_methods=True)
         resp = await AsyncHTTPClient().fetch(req)
         return json.loads(resp.body or b"{}")
 
@@ -150,7 +155,8 @@ class PluginClient:
                 continue
             # small real-time messages: no Nagle delay (else a 2nd quick update waits ~40 ms
             # for the ACK of the first)
-            self.ws.protocol.stream.set_nodelay(True)
+            protocol: Any = self.ws.protocol
+            protocol.stream.set_nodelay(True)
             delay = 0.2
             self.connections += 1
             heartbeat = self._spawn(self._heartbeat())
@@ -176,6 +182,7 @@ class PluginClient:
                 continue
             if msg.get("type") == "connection_confirmed":
                 self.instance = msg.get("instance") or self.instance
+                self.connected.set()
                 if msg.get("since_reset"):
                     self.last_seq = 0  # the service restarted: its seqs start again
             seq = msg.get("seq")
@@ -230,16 +237,12 @@ class PluginClient:
             self._local("download_failed", filename=name, error=str(exc))
             return
         track = msg.get("track_type") or "other"
+        assert self.mirror is not None  # (downloads only happen with a mirror)
         target_dir = self.mirror / track
         temp_dir = self.mirror / "temp"
         target_dir.mkdir(parents=True, exist_ok=True)
         temp_dir.mkdir(parents=True, exist_ok=True)
-        tmp = temp_dir / f"{name}.part"
-        with open(tmp, "wb") as fh:
-            fh.write(resp.body)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target_dir / name)
+        write_atomic(target_dir / name, resp.body, temp_dir)  # whole files or nothing
         self.downloaded.append(target_dir / name)
         self._local("downloaded", filename=name, path=str(target_dir / name),
                     size=len(resp.body))
@@ -257,7 +260,7 @@ class PluginClient:
         if ws is None or ws.protocol is None:
             return False
         try:
-            await ws.write_message(json.dumps(msg))
+            await ws.write_message(json.dumps(msg, allow_nan=False))
             return True
         except Exception:
             return False
@@ -330,6 +333,8 @@ class PluginClient:
 
     def submit(self, coro, timeout: float = 30.0):
         """Run a coroutine of this client on its thread and wait for the result."""
+        if self._loop is None:
+            raise RuntimeError("the client is not running on a thread: call start_thread()")
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result(timeout)
 
     def stop_thread(self, timeout: float = 5.0):

@@ -11,8 +11,10 @@ ORCHESTRATOR_FOLDER            folder                           generated_accomp
 ORCHESTRATOR_TOKEN             token                            generated (random)
 ORCHESTRATOR_LOG_LEVEL         log_level                        INFO
 ORCHESTRATOR_ALLOWED_ORIGINS   allowed_origins (comma list)     none (same host only)
-ORCHESTRATOR_MAX_FILES         retention_max_files              2000 (0 = unlimited)
-ORCHESTRATOR_MAX_AGE           retention_max_age (seconds)      604800 (7 days, 0 = off)
+ORCHESTRATOR_ALLOWED_HOSTS     allowed_hosts (comma list)       none (bound addresses only)
+ORCHESTRATOR_MAX_FILES         retention_max_files              0 (keep everything)
+ORCHESTRATOR_MAX_AGE           retention_max_age (seconds)      0 (keep everything)
+ORCHESTRATOR_TRASH             trash (where retention moves to) trash (in the folder)
 ORCHESTRATOR_HISTORY           history_size (events)            1000
 ORCHESTRATOR_RATE_LIMIT        rate_limit (generations/minute)  60 (0 = off)
 ORCHESTRATOR_PUBLIC_URL        public_url (base of file URLs)   http://{host}:{port}
@@ -31,6 +33,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 SERVICE_ID = "ai-band-workbench"  # what GET /health answers as "service": how start() recognises us
 
@@ -44,6 +47,29 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def split_host(host: str) -> str:
+    """The name or address of a Host header (``"[::1]:8000"`` → ``"::1"``), lower case."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    if host.count(":") == 1:
+        host = host.partition(":")[0]
+    return host.rstrip(".")
+
+
+def _ip(host: str):
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+def _names(value) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = value.split(",")
+    return tuple(v.strip().rstrip("/") for v in value or () if v and v.strip())
 
 
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -73,6 +99,7 @@ class Settings:
     require_token: bool | None = None
     log_level: str = "INFO"
     allowed_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()  # names besides the bound addresses (DNS rebinding)
     public_url: str = ""
     # limits
     max_body_size: int = 1 << 20  # JSON bodies, bytes
@@ -83,11 +110,15 @@ class Settings:
     queue_size: int = 1000  # per-connection outgoing queue; full = too far behind
     ping_interval: float = 10.0  # WebSocket pings; timeout must not exceed it (tornado >= 6.5)
     ping_timeout: float = 10.0
+    ws_writer: str = "raw"  # "raw": the hub's frames straight to the socket; "public": write_message
     heartbeat_timeout: float = 30.0  # HTTP-registered plugins without heartbeat become stale
-    # files
-    retention_max_files: int = 2000
-    retention_max_age: float = 7 * 24 * 3600.0
+    # files: retention is off unless configured (a DAW project may use any old file); when on,
+    # it moves the service's own generations to ``trash`` (restorable), never others' files
+    retention_max_files: int = 0
+    retention_max_age: float = 0.0
     retention_interval: float = 60.0
+    trash: str = "trash"  # a folder inside ``folder`` (or an absolute path)
+    slow_close_timeout: float = 60.0  # a dropped slow client's time to read up to the 4000 close
     # generation
     rate_limit: float = 60.0  # generations per minute per client (0 = off)
     rate_burst: int = 10
@@ -102,20 +133,55 @@ class Settings:
         self.log_level = str(self.log_level).upper()
         if self.log_level not in LOG_LEVELS:
             raise ValueError(f"log level {self.log_level!r} unknown; valid: {', '.join(LOG_LEVELS)}")
+        if self.ws_writer not in ("raw", "public"):
+            raise ValueError(f"ws_writer {self.ws_writer!r} unknown; valid: raw, public")
         if self.ping_timeout > self.ping_interval:
             self.ping_timeout = self.ping_interval
         if not self.token:
             self.token = secrets.token_urlsafe(24)
-        if isinstance(self.allowed_origins, str):
-            self.allowed_origins = tuple(
-                o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()
-            )
+        self.allowed_origins = _names(self.allowed_origins)
+        self.allowed_hosts = tuple(split_host(h) for h in _names(self.allowed_hosts))
 
     @property
     def token_required(self) -> bool:
         if self.require_token is not None:
             return self.require_token
         return not is_loopback(self.host)
+
+    def host_allowed(self, host_header: str) -> bool:
+        """Is ``Host`` one of ours? A bound address (any address when bound to all interfaces),
+        a loopback name when bound to loopback, the public URL's host or a configured name.
+        A foreign *name* is what a DNS-rebinding page sends, so names must be listed."""
+        name = split_host(host_header)
+        if not name:  # no Host header at all (HTTP/1.0 tools): not a browser
+            return True
+        if name in self.allowed_hosts or "*" in self.allowed_hosts:
+            return True
+        bound = self.host.strip("[]").lower()
+        wildcard = bound in ("", "0.0.0.0", "::")
+        ip = _ip(name)
+        if ip is not None:
+            if wildcard or (ip.is_loopback and is_loopback(bound)):
+                return True
+            return ip == _ip(bound)
+        if name == bound:
+            return True
+        if name in LOOPBACK_NAMES and (wildcard or is_loopback(bound)):
+            return True
+        public = urlsplit(self.public_url).hostname if self.public_url else None
+        return name == public
+
+    def origin_allowed(self, origin: str, request_host: str) -> bool:
+        """A browser Origin allowed to change state or open a WebSocket: a configured one, or a
+        page of this very service (its host:port, the Host being one of ours)."""
+        origin = origin.strip().rstrip("/")
+        if origin in self.allowed_origins or "*" in self.allowed_origins:
+            return True
+        try:
+            netloc = urlsplit(origin).netloc.lower()
+        except ValueError:
+            return False
+        return bool(netloc) and netloc == request_host.lower() and self.host_allowed(request_host)
 
     @property
     def connect_host(self) -> str:
@@ -144,9 +210,12 @@ class Settings:
             token=_env("TOKEN", ""),
             log_level=str(_env("LOG_LEVEL", "INFO")).upper(),
             allowed_origins=_env("ALLOWED_ORIGINS", ""),
+            allowed_hosts=_env("ALLOWED_HOSTS", ""),
             public_url=_env("PUBLIC_URL", ""),
-            retention_max_files=_env("MAX_FILES", 2000, int),
-            retention_max_age=_env("MAX_AGE", 7 * 24 * 3600, float),
+            retention_max_files=_env("MAX_FILES", 0, int),
+            retention_max_age=_env("MAX_AGE", 0, float),
+            trash=_env("TRASH", "trash"),
+            ws_writer=_env("WS_WRITER", "raw"),
             history_size=_env("HISTORY", 1000, int),
             rate_limit=_env("RATE_LIMIT", 60, float),
         )
@@ -180,7 +249,11 @@ class JsonLinesFormatter(logging.Formatter):
             out.update(fields)
         if record.exc_info:
             out["exc"] = self.formatException(record.exc_info)
-        return json.dumps(out, default=str)
+        try:
+            return json.dumps(out, default=str, allow_nan=False)
+        except ValueError:  # a NaN in a field: the line stays strict JSON
+            return json.dumps({k: repr(v) if isinstance(v, float) else v for k, v in out.items()},
+                              default=str)
 
 
 def configure_logging(level: str = "INFO", stream=None, names=("server", "tornado")) -> None:

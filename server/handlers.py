@@ -9,17 +9,20 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 import logging
+import math
+import re
 import time
+from urllib.parse import parse_qsl, urlencode
 
 from tornado.iostream import StreamClosedError
-from tornado.web import HTTPError, RequestHandler, stream_request_body
+from tornado.web import Finish, HTTPError, RequestHandler, stream_request_body
 
 from . import __version__
 from .config import SERVICE_ID
-from .generation import RequestError
-from .hub import now_iso
+from .generation import RequestError, clean_meta
+from .hub import TooLarge, now_iso
+from .jsonio import JsonError, dumps, loads
 from .store import UnsafePath, file_url_path
 
 log = logging.getLogger("server.http")
@@ -44,6 +47,53 @@ def given_token(handler) -> str | None:
     return handler.get_query_argument("token", None)
 
 
+def redacted_uri(request) -> str:
+    """The request's URI with the value of ``token`` replaced (logs never hold the token)."""
+    path, _, query = request.uri.partition("?")
+    if not query or "token" not in query:
+        return request.uri
+    pairs = [(k, "***" if k == "token" else v) for k, v in parse_qsl(query, keep_blank_values=True)]
+    return f"{path}?{urlencode(pairs)}"
+
+
+class RedactedLogs(RequestHandler):
+    """Tornado's own error logs print the URI, query (and token) included: log it redacted."""
+
+    def _request_summary(self) -> str:
+        req = self.request
+        return f"{req.method} {redacted_uri(req)} ({req.remote_ip})"
+
+    def log_exception(self, typ, value, tb) -> None:
+        if isinstance(value, HTTPError):
+            if value.log_message:
+                log.warning("%d %s: %s", value.status_code, self._request_summary(),
+                            value.get_message())
+        else:
+            log.error("uncaught exception %s", self._request_summary(),
+                      exc_info=(typ, value, tb))
+
+
+def check_host(handler, settings):
+    """DNS rebinding: the Host header must name us (a bound address or a configured name)."""
+    host = handler.request.headers.get("Host", "")
+    if not settings.host_allowed(host):
+        raise ApiError(403, "host not allowed",
+                       f"Host {host[:100]!r} is not an address of this service; add the name with "
+                       "--allowed-host (ORCHESTRATOR_ALLOWED_HOSTS) if it is yours")
+
+
+def check_origin_header(handler, settings):
+    """CSRF: a browser page of another origin may not change anything (nor open a WebSocket)."""
+    origin = handler.request.headers.get("Origin")
+    if origin is not None and not settings.origin_allowed(origin, handler.request.host):
+        raise ApiError(403, "origin not allowed",
+                       f"requests from the web page at {origin[:100]!r} are not allowed; add it "
+                       "with --allowed-origin (ORCHESTRATOR_ALLOWED_ORIGINS) if it is yours")
+
+
+STATE_CHANGING = {"POST", "PUT", "PATCH", "DELETE"}
+
+
 def check_token(handler, settings):
     """Required beyond loopback; optional on loopback, but a wrong token is always rejected."""
     token = given_token(handler)
@@ -57,7 +107,7 @@ def check_token(handler, settings):
         raise ApiError(401, "unauthorized", "wrong token", headers={"WWW-Authenticate": "token"})
 
 
-class BaseHandler(RequestHandler):
+class BaseHandler(RedactedLogs, RequestHandler):
     public = False  # True: no token needed (/ and /health)
 
     @property
@@ -79,8 +129,12 @@ class BaseHandler(RequestHandler):
         return None  # JSON answers change; files set their own ETag
 
     def prepare(self):
+        settings = self.service.settings
+        check_host(self, settings)
+        if self.request.method in STATE_CHANGING:
+            check_origin_header(self, settings)
         if not self.public and self.request.method != "OPTIONS":
-            check_token(self, self.service.settings)
+            check_token(self, settings)
 
     def options(self, *args):
         self.set_status(204)
@@ -103,11 +157,11 @@ class BaseHandler(RequestHandler):
             body = {"error": "internal error",
                     "detail": "the service failed on this request; its log has the details"}
         self.set_header("Content-Type", "application/json; charset=UTF-8")
-        self.finish(json.dumps(body))
+        self.finish(dumps(body, compact=False))
 
     def send_json(self, obj, status: int = 200):
         self.set_status(status)
-        self.finish(obj if isinstance(obj, bytes) else json.dumps(obj, default=str))
+        self.finish(obj if isinstance(obj, bytes) else dumps(obj, compact=False))
 
     def int_arg(self, name, default=None, lo=0, hi=10**9):
         raw = self.get_query_argument(name, None)
@@ -123,11 +177,10 @@ class BaseHandler(RequestHandler):
                            value=value)
         return value
 
-    def client_id(self, body=None) -> str:
-        pid = self.request.headers.get("X-Plugin-Id")
-        if not pid and isinstance(body, dict):
-            pid = body.get("plugin_id")
-        return f"{self.request.remote_ip}/{pid}" if pid else str(self.request.remote_ip)
+    def client_id(self) -> str:
+        """Who the rate limit counts: the peer address (a client cannot choose it; ids in
+        headers or bodies are its own choice and would give it a fresh budget each time)."""
+        return str(self.request.remote_ip)
 
 
 @stream_request_body
@@ -142,7 +195,17 @@ class JsonBodyHandler(BaseHandler):
         self._chunks: list[bytes] = []
         self._size = 0
         self._too_big = False
-        length = self.request.headers.get("Content-Length")
+        headers = self.request.headers
+        ctype = headers.get("Content-Type")
+        has_body = headers.get("Content-Length", "0") != "0" or "Transfer-Encoding" in headers
+        if ctype is not None or has_body:
+            mime = (ctype or "").split(";", 1)[0].strip().lower()
+            if not JSON_MIME.match(mime):
+                raise ApiError(415, "unsupported media type",
+                               f"send the body as JSON with 'Content-Type: application/json' "
+                               f"(got {ctype!r})", field="Content-Type", value=ctype,
+                               valid=["application/json"])
+        length = headers.get("Content-Length")
         if length is not None:
             try:
                 n = int(length)
@@ -152,35 +215,40 @@ class JsonBodyHandler(BaseHandler):
                 raise ApiError(413, "payload too large",
                                f"the body has {n} bytes; the limit is {self._limit}",
                                limit=self._limit)
-        self.request.connection.set_max_body_size(self._limit + 1)
 
     def data_received(self, chunk):
+        if self._too_big:
+            return
         self._size += len(chunk)
         if self._size > self._limit:
+            # a chunked body (no Content-Length) over the limit: answer now, read no more of it
             self._too_big = True
             self._chunks = []
-        elif not self._too_big:
-            self._chunks.append(chunk)
+            self.set_status(413)
+            self.finish(dumps({"error": "payload too large",
+                               "detail": f"the body is over the limit of {self._limit} bytes",
+                               "limit": self._limit}))
+            return
+        self._chunks.append(chunk)
 
-    def json_body(self, required=True):
+    def json_body(self, required=True) -> dict:
         if self._too_big:
-            raise ApiError(413, "payload too large", f"the limit is {self._limit} bytes",
-                           limit=self._limit)
+            raise Finish()  # the 413 is already on its way
         raw = b"".join(self._chunks)
         if not raw.strip():
             if required:
                 raise ApiError(400, "invalid JSON", "the request needs a JSON object body")
             return {}
         try:
-            body = json.loads(raw)
-        except UnicodeDecodeError:
-            raise ApiError(400, "invalid JSON", "the body is not UTF-8") from None
-        except json.JSONDecodeError as exc:
-            raise ApiError(400, "invalid JSON",
-                           f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
+            body = loads(raw)
+        except JsonError as exc:
+            raise ApiError(400, "invalid JSON", str(exc)) from None
         if not isinstance(body, dict):
             raise ApiError(400, "invalid JSON", "the body must be a JSON object")
         return body
+
+
+JSON_MIME = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
 
 
 def _request_error(exc: RequestError) -> ApiError:
@@ -267,7 +335,7 @@ class GenerateHandler(JsonBodyHandler):
         body = self.json_body()
         try:
             result = await self.service.generator.generate(
-                body, client=self.client_id(body), requester=body.get("plugin_id") or "http"
+                body, client=self.client_id(), requester=body.get("plugin_id") or "http"
             )
         except RequestError as exc:
             raise _request_error(exc) from None
@@ -288,43 +356,55 @@ class PublishHandler(JsonBodyHandler):
 
     def post(self):
         body = self.json_body()
-        meta = body.get("meta") or {}
-        if not isinstance(meta, dict):
-            raise ApiError(400, "invalid request", "meta must be an object", field="meta")
-        store = self.service.store
         try:
-            if body.get("paths"):
-                paths = body["paths"]
-                if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
-                    raise ApiError(400, "invalid request", "paths must be a list of strings",
-                                   field="paths")
+            meta = clean_meta(body.get("meta"))
+        except RequestError as exc:
+            raise _request_error(exc) from None
+        store = self.service.store
+        paths, files = body.get("paths"), body.get("files")
+        try:
+            if paths is not None:
+                if not isinstance(paths, list) or not paths or \
+                        not all(isinstance(p, str) for p in paths):
+                    raise ApiError(400, "invalid request", "paths must be a list of file paths "
+                                   "like 'bass/….mid'", field="paths")
                 records = store.add_files(paths, meta)
-            elif body.get("files"):
-                files = []
-                for i, f in enumerate(body["files"]):
-                    if not isinstance(f, dict):
-                        raise ApiError(400, "invalid request", f"files[{i}] must be an object",
-                                       field="files", index=i)
-                    try:
-                        data = base64.b64decode(f.get("data") or "", validate=True)
-                    except (binascii.Error, TypeError):
-                        raise ApiError(400, "invalid request", f"files[{i}].data is not base64",
-                                       field="files", index=i) from None
-                    if not data.startswith(b"MThd"):
-                        raise ApiError(400, "invalid request",
-                                       f"files[{i}] is not a Standard MIDI File", field="files",
-                                       index=i)
-                    files.append((str(f.get("track_type")), str(f.get("filename")), data))
-                records = store.write_uploaded(files, meta)
+            elif files is not None:
+                records = store.write_uploaded(_uploads(files), meta)
             else:
                 raise ApiError(400, "invalid request", "give 'paths' or 'files'", field="files")
         except UnsafePath as exc:
             raise ApiError(400, "unsafe path", str(exc)) from None
         except FileNotFoundError as exc:
             raise ApiError(404, "not found", f"no such file in the folder: {exc}") from None
+        except OSError as exc:
+            raise _request_error(RequestError.from_os_error(exc)) from None
         result = self.service.generator.announce(records, request_id=body.get("request_id"),
                                                  requester=body.get("source") or "attached")
         self.send_json(result)
+
+
+def _uploads(files) -> list[tuple[str, str, bytes]]:
+    """``files`` of a publish body as (track_type, filename, bytes); 400 naming a bad one."""
+    if not isinstance(files, list) or not files:
+        raise ApiError(400, "invalid request", "files must be a list of {track_type, filename, "
+                       "data} objects", field="files")
+    out = []
+    for i, f in enumerate(files):
+        if not isinstance(f, dict) or not all(
+                isinstance(f.get(k), str) for k in ("track_type", "filename", "data")):
+            raise ApiError(400, "invalid request", f"files[{i}] must be an object with the texts "
+                           "track_type, filename and data (base64)", field="files", index=i)
+        try:
+            data = base64.b64decode(f["data"], validate=True)
+        except (binascii.Error, ValueError):
+            raise ApiError(400, "invalid request", f"files[{i}].data is not base64",
+                           field="files", index=i) from None
+        if not data.startswith(b"MThd"):
+            raise ApiError(400, "invalid request", f"files[{i}] is not a Standard MIDI File",
+                           field="files", index=i)
+        out.append((f["track_type"], f["filename"], data))
+    return out
 
 
 # ---------------------------------------------------------------------------- files
@@ -416,9 +496,10 @@ def _transport_fields(body: dict) -> dict:
     beat = pick("currentBeat", "current_beat", "position", "beat")
     tempo = pick("tempo", "bpm")
     for name, value in (("currentBeat", beat), ("tempo", tempo)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-            raise ApiError(400, "invalid request", f"{name} must be a number", field=name,
-                           value=value)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                  or not math.isfinite(value)):
+            raise ApiError(400, "invalid request", f"{name} must be a finite number", field=name,
+                           value=value if isinstance(value, str | int) else None)
     if playing is not None and not isinstance(playing, bool):
         raise ApiError(400, "invalid request", "isPlaying must be true or false",
                        field="isPlaying", value=playing)
@@ -467,7 +548,10 @@ class PluginRegisterHandler(JsonBodyHandler):
         body = self.json_body()
         pid = _plugin_id(body)
         info = {k: v for k, v in body.items() if k not in ("plugin_id", "id")}
-        plugin = self.service.hub.register(pid, info, via="http")
+        try:
+            plugin = self.service.hub.register(pid, info, via="http")
+        except TooLarge as exc:
+            raise ApiError(413, "payload too large", str(exc), field=exc.field) from None
         base = self.service.store.base_url
         ws = base.replace("http", "ws", 1)
         self.send_json({"success": True, "plugin": plugin, "plugin_id": pid,
@@ -481,7 +565,10 @@ class PluginHeartbeatHandler(JsonBodyHandler):
         body = self.json_body()
         pid = _plugin_id(body)
         status = body.get("status") if isinstance(body.get("status"), dict) else None
-        plugin = self.service.hub.heartbeat(pid, status)
+        try:
+            plugin = self.service.hub.heartbeat(pid, status)
+        except TooLarge as exc:
+            raise ApiError(413, "payload too large", str(exc), field=exc.field) from None
         self.send_json({"success": True, "plugin": plugin, "server_time": now_iso(),
                         "latest_seq": self.service.hub.seq,
                         "transport": self.service.hub.transport.to_dict()})

@@ -19,14 +19,17 @@ with ``IOLoop.add_callback``.
 from __future__ import annotations
 
 import itertools
-import json
 import logging
+import math
 import struct
 import time
 from asyncio import Future
 from collections import deque
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import UTC, datetime
+
+from .jsonio import dumps, size
 
 log = logging.getLogger("server.hub")
 
@@ -39,8 +42,37 @@ def now_iso(t: float | None = None) -> str:
     return datetime.fromtimestamp(t, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def dumps(obj) -> str:
-    return json.dumps(obj, separators=(",", ":"), default=str)
+class TooLarge(ValueError):
+    """Plugin info or status over the bounds (``field`` says which)."""
+
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+MAX_INFO_BYTES = 2048  # a plugin's stored info, and its status, each as JSON
+MAX_INFO_KEYS = 32
+
+
+def _bounded(field: str, merged: dict) -> dict:
+    if len(merged) > MAX_INFO_KEYS:
+        raise TooLarge(f"{field} has {len(merged)} keys; the limit is {MAX_INFO_KEYS}", field)
+    n = size(merged)
+    if n > MAX_INFO_BYTES:
+        raise TooLarge(f"{field} is {n} bytes as JSON; the limit is {MAX_INFO_BYTES}", field)
+    return merged
+
+
+def _tempo_range() -> tuple[int, int]:
+    from workbench.band.generate import TEMPO_RANGE  # the engine's rule, in one place
+
+    return TEMPO_RANGE
+
+
+class TransportError(ValueError):
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
 
 
 class Transport:
@@ -62,16 +94,21 @@ class Transport:
         return self._beat + (now - self._anchor) * self.tempo / 60.0
 
     def update(self, is_playing=None, beat=None, tempo=None, source="server"):
+        """Check every value first, then change the state (a refused update changes nothing).
+        ValueError (a :class:`TransportError` naming the field) for a bad value."""
         now = time.monotonic()
-        current = self.position(now)
         if tempo is not None:
             tempo = float(tempo)
-            if not 20.0 <= tempo <= 300.0:
-                raise ValueError(f"tempo {tempo:g} outside 20–300")
+            lo, hi = _tempo_range()
+            if not (math.isfinite(tempo) and lo <= tempo <= hi):
+                raise TransportError(f"tempo {tempo:g} outside {lo}–{hi}", "tempo")
+        new_beat = self.position(now) if beat is None else float(beat)
+        if not (math.isfinite(new_beat) and new_beat >= 0):
+            raise TransportError(f"currentBeat must be a finite number >= 0, not {beat!r}",
+                                 "currentBeat")
+        if tempo is not None:
             self.tempo = tempo
-        self._beat = float(beat) if beat is not None else current
-        if self._beat < 0:
-            raise ValueError("currentBeat must be >= 0")
+        self._beat = new_beat
         self._anchor = now
         if is_playing is not None:
             self.is_playing = bool(is_playing)
@@ -107,6 +144,22 @@ def ws_frame(payload: bytes) -> bytes:
     return head + payload
 
 
+def split_frames(blob: bytes) -> list[bytes]:
+    """The payloads of complete unmasked frames built by :func:`ws_frame`, concatenated."""
+    out = []
+    view = memoryview(blob)
+    i = 0
+    while i < len(view):
+        n, off = view[i + 1] & 0x7F, 2
+        if n == 126:
+            n, off = struct.unpack_from("!H", view, i + 2)[0], 4
+        elif n == 127:
+            n, off = struct.unpack_from("!Q", view, i + 2)[0], 10
+        out.append(bytes(view[i + off:i + off + n]))
+        i += off + n
+    return out
+
+
 class Connection:
     """One WebSocket client as the hub sees it: a bounded queue drained as the socket flushes.
 
@@ -136,7 +189,8 @@ class Connection:
         self.remote = remote
         self._write = write
         self._close = close
-        self.pending: deque[tuple[bytes, int]] = deque()
+        self.pending: deque[tuple[bytes, int, int]] = deque()  # (frames, last seq, how many)
+        self.queued = 0  # frames waiting in ``pending``
         self.busy = False
         self.started = False
         self.connected_at = time.time()
@@ -149,20 +203,22 @@ class Connection:
         self.started = True
         self._pump()
 
-    def offer(self, frame: bytes, seq: int = 0, force: bool = False) -> bool:
-        """Send or queue a frame without waiting. False (connection closed) if too far behind."""
+    def offer(self, frame: bytes, seq: int = 0, force: bool = False, count: int = 1) -> bool:
+        """Send or queue ``frame`` (``count`` complete WebSocket frames, the last with ``seq``)
+        without waiting. False (connection closed) if too far behind."""
         if self.closed:
             return False
         if self.started and not self.busy and not self.pending:
             self._send(frame, seq)
             return True
-        if len(self.pending) >= self.hub.queue_size and not force:
+        if self.queued + count > self.hub.queue_size and not force:
             self.hub.stats["slow_closed"] += 1
             reason = f"too far behind; reconnect with ?since={self.last_seq}"
             log.warning("closing slow client %s (%s): %s", self.plugin_id, self.id, reason)
             self.shutdown(SLOW_CLIENT_CODE, reason)
             return False
-        self.pending.append((frame, seq))
+        self.pending.append((frame, seq, count))
+        self.queued += count
         return True
 
     def _send(self, frame: bytes, seq: int):
@@ -193,7 +249,8 @@ class Connection:
 
     def _pump(self):
         while self.pending and not self.busy and not self.closed:
-            frame, seq = self.pending.popleft()
+            frame, seq, count = self.pending.popleft()
+            self.queued -= count
             self._send(frame, seq)
 
     def shutdown(self, code: int = 1001, reason: str = ""):
@@ -201,6 +258,7 @@ class Connection:
             return
         self.closed = True
         self.pending.clear()
+        self.queued = 0
         try:
             self._close(code, reason)
         except Exception:  # already closed
@@ -216,7 +274,7 @@ class Connection:
             "remote": self.remote,
             "connected_at": now_iso(self.connected_at),
             "last_seen": now_iso(self.last_seen),
-            "queued": len(self.pending),
+            "queued": self.queued,
             "sent": self.sent,
             "last_seq": self.last_seq,
         }
@@ -225,14 +283,18 @@ class Connection:
 class Hub:
     def __init__(self, history_size: int = 1000, queue_size: int = 1000, heartbeat_timeout=30.0):
         self.seq = 0
-        self.history: deque[tuple[int, str, dict]] = deque(maxlen=max(1, history_size))
+        self.history: deque[tuple[int, bytes, dict]] = deque(maxlen=max(1, history_size))
         self.evicted_upto = 0  # highest seq of a durable event dropped from the history
         self.queue_size = max(16, queue_size)
         self.heartbeat_timeout = heartbeat_timeout
         self.connections: dict[int, Connection] = {}
         self.plugins: dict[str, dict] = {}
         self.transport = Transport()
+        self._batch: list[tuple[bytes, int, Connection | None]] | None = None
         self.listeners: list[Callable[[dict], None]] = []
+        # (since, upto) -> the file records announced in that range that still exist (the
+        # service sets it to the store's): sent with a history_gap
+        self.gap_files: Callable[[int, int], list[dict]] = lambda since, upto: []
         self.started = time.time()
         self.stats = {"events": 0, "messages": 0, "slow_closed": 0, "connections_total": 0}
         self._ids = itertools.count(1)
@@ -240,18 +302,21 @@ class Hub:
     # ------------------------------------------------------------------ events
     def publish(self, type: str, exclude: Connection | None = None, **fields) -> dict:
         """Broadcast one event to every connection (but ``exclude``). Returns the event."""
-        self.seq += 1
-        event = {"seq": self.seq, "type": type, "time": round(time.time(), 6), **fields}
-        frame = ws_frame(dumps(event).encode())  # serialised and framed once for everyone
-        seq = self.seq
+        seq = self.seq + 1
+        event = {"seq": seq, "type": type, "time": round(time.time(), 6), **fields}
+        frame = ws_frame(dumps(event).encode())  # serialised and framed once (strict JSON)
+        self.seq = seq
         if type not in EPHEMERAL:
             if len(self.history) == self.history.maxlen:
                 self.evicted_upto = self.history[0][0]
             self.history.append((seq, frame, event))
         self.stats["events"] += 1
-        for conn in list(self.connections.values()):
-            if conn is not exclude:
-                conn.offer(frame, seq)
+        if self._batch is not None:
+            self._batch.append((frame, seq, exclude))
+        else:
+            for conn in list(self.connections.values()):
+                if conn is not exclude:
+                    conn.offer(frame, seq)
         self.stats["messages"] += len(self.connections) - (exclude is not None)
         for cb in list(self.listeners):
             try:
@@ -259,6 +324,34 @@ class Hub:
             except Exception:
                 log.exception("event listener failed")
         return event
+
+    @contextmanager
+    def batch(self):
+        """Events published inside go out together: each connection gets them in one write
+        (a generation's six events cost one send per plugin, not six), in order, at the end."""
+        if self._batch is not None:  # nested: the outer batch sends
+            yield
+            return
+        self._batch = []
+        try:
+            yield
+        finally:
+            batch, self._batch = self._batch, None
+            self._flush(batch)
+
+    def _flush(self, batch: list[tuple[bytes, int, Connection | None]]) -> None:
+        if not batch:
+            return
+        everyone = b"".join(f for f, _, _ in batch)
+        last = batch[-1][1]
+        excluded = {id(ex) for _, _, ex in batch if ex is not None}
+        for conn in list(self.connections.values()):
+            if id(conn) not in excluded:
+                conn.offer(everyone, last, count=len(batch))
+            else:
+                mine = [(f, s) for f, s, ex in batch if ex is not conn]
+                if mine:
+                    conn.offer(b"".join(f for f, _ in mine), mine[-1][1], count=len(mine))
 
     def send(self, conn: Connection, type: str, **fields) -> dict:
         """A direct reply to one connection (not an event: no seq, not in the history)."""
@@ -269,7 +362,7 @@ class Hub:
     def events(self, since: int = 0) -> list[dict]:
         return [e for s, _, e in self.history if s > since]
 
-    def replay(self, since: int) -> tuple[list[tuple[bytes, int]], bool]:
+    def replay(self, since: int) -> tuple[list[tuple[bytes, int]], bool]:  # (frame, seq)
         """Framed durable events after ``since``; True if some were lost (history too short)."""
         gap = since < self.evicted_upto
         return [(f, s) for s, f, _ in self.history if s > since], gap
@@ -302,12 +395,15 @@ class Hub:
                             ),
                             "history_gap": True,
                             "oldest_seq": self.history[0][0] if self.history else self.seq + 1,
+                            # the files whose midi_ready is gone: fetch these
+                            "files": self.gap_files(since, self.evicted_upto),
                         }
                     ).encode()),
                     force=True,
                 )
-            for frame, seq in frames:
-                conn.offer(frame, seq, force=True)
+            if frames:  # the replay in one write
+                conn.offer(b"".join(f for f, _ in frames), frames[-1][1], force=True,
+                           count=len(frames))
         snapshot = self.transport_snapshot()
         if snapshot is not None:
             conn.offer(ws_frame(dumps(snapshot).encode()), force=True)
@@ -374,13 +470,16 @@ class Hub:
             "status": {},
         }
 
-    MAX_PLUGINS = 10000
+    MAX_PLUGINS = 2048  # x (info + status) <= 2 KiB each: the plugin table stays under ~8 MB
 
     def register(self, plugin_id: str, info: dict | None = None, via: str = "http") -> dict:
-        if plugin_id not in self.plugins and len(self.plugins) >= self.MAX_PLUGINS:
+        """Remember a plugin and merge its ``info`` (TooLarge past the bounds: nothing stored)."""
+        old = self.plugins.get(plugin_id)
+        merged = _bounded("info", {**(old["info"] if old else {}), **(info or {})})
+        if old is None and len(self.plugins) >= self.MAX_PLUGINS:
             self._forget_oldest_idle()
         p = self.plugins.setdefault(plugin_id, self._new_plugin(plugin_id, via))
-        p["info"].update(info or {})
+        p["info"] = merged
         p["last_seen"] = time.time()
         return self.plugin_dict(p)
 
@@ -390,12 +489,13 @@ class Hub:
             del self.plugins[p["plugin_id"]]
 
     def heartbeat(self, plugin_id: str, status: dict | None = None) -> dict:
-        if plugin_id not in self.plugins and len(self.plugins) >= self.MAX_PLUGINS:
+        old = self.plugins.get(plugin_id)
+        merged = _bounded("status", {**(old["status"] if old else {}), **(status or {})})
+        if old is None and len(self.plugins) >= self.MAX_PLUGINS:
             self._forget_oldest_idle()
         p = self.plugins.setdefault(plugin_id, self._new_plugin(plugin_id, "http"))
         p["last_seen"] = time.time()
-        if status:
-            p["status"].update(status)
+        p["status"] = merged
         return self.plugin_dict(p)
 
     def plugin_dict(self, p: dict) -> dict:

@@ -27,14 +27,18 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tornado.netutil import bind_sockets
 
 from .config import SERVICE_ID, Settings, configure_logging
 
+if TYPE_CHECKING:
+    from .client import PluginClient
+
 log = logging.getLogger("server.kernel")
 
-_handle: ServiceHandle | None = None
+_handle: ServiceHandle | AttachedHandle | None = None
 _handle_lock = threading.RLock()
 
 
@@ -173,7 +177,7 @@ class AttachedHandle:
         info = self._request("GET", "/api/info")
         self.folder = Path(info["folder"])
         self.max_upload_size = info.get("max_upload_size", 16 << 20)
-        self._listener = None
+        self._listener: PluginClient | None = None
         self._stopped = False
 
     def __repr__(self):
@@ -189,7 +193,7 @@ class AttachedHandle:
             return False
 
     def _request(self, method, path, body=None, timeout=120.0):
-        data = None if body is None else json.dumps(body).encode()
+        data = None if body is None else json.dumps(body, allow_nan=False).encode()
         req = urllib.request.Request(self.url + path, data=data, method=method)
         req.add_header("Content-Type", "application/json")
         if self.token:
@@ -218,7 +222,11 @@ class AttachedHandle:
 
         meta = arrangement_meta(arrangement)
         if _same_dir(self.folder, self.instance):
-            # same machine, same folder: the engine writes in place, the service indexes
+            # same machine, same folder: the engine writes in place, the service indexes (after
+            # the same check as the service's own: no linked folder, before writing)
+            from .store import FileStore
+
+            FileStore(self.folder).check_dirs([*arrangement.tracks, "band"])
             paths = arrangement.write(self.folder)
             rel = [str(Path(p).resolve().relative_to(self.folder.resolve())) for p in paths]
             body = {"paths": rel, "meta": meta, "source": "attached"}
@@ -253,16 +261,21 @@ class AttachedHandle:
         q = urllib.parse.urlencode({k: v for k, v in (("track", track), ("limit", limit)) if v})
         return self._request("GET", "/api/files" + (f"?{q}" if q else ""))["files"]
 
-    def on_event(self, callback):
-        """Events arrive over a WebSocket (/ws/sync) on a background thread."""
-        if self._listener is None:
-            from .client import PluginClient
+    def on_event(self, callback, timeout: float = 10.0):
+        """Events arrive over a WebSocket (/ws/sync) on the listener's own thread. Returns once
+        the listener is connected, so no event published after the call is missed."""
+        if self._listener is not None:
+            self._listener.listeners.append(callback)
+            return callback
+        from .client import PluginClient
 
-            self._listener = PluginClient(self.ws_url, plugin_id=f"notebook-{os.getpid()}",
-                                          token=self.token, kind="sync", register=False,
-                                          role="notebook")
-            self._listener.start_thread()
-        self._listener.listeners.append(callback)
+        listener = PluginClient(self.ws_url, plugin_id=f"notebook-{os.getpid()}",
+                                token=self.token, kind="sync", register=False,
+                                role="notebook", on_event=callback)
+        self._listener = listener.start_thread()
+        if not listener.connected.wait(timeout):
+            raise RuntimeError(f"could not connect a listener to {self.ws_url}/ws/sync "
+                               f"within {timeout:g} s")
         return callback
 
     def stop(self):
@@ -369,6 +382,7 @@ def start(host: str | None = None, port: int | None = None, folder=None, token: 
             return _handle
         explicit_token = token or os.environ.get("ORCHESTRATOR_TOKEN") or None
         s = Settings.from_env(host=host, port=port, folder=folder, token=token, **settings)
+        handle: ServiceHandle | AttachedHandle
         try:
             handle = run_service(s)
         except PortInUse:

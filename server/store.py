@@ -12,15 +12,26 @@ tracks (the track is part of the name), so the public name of a file is its base
 
 Downloads hold a reference (``acquire`` / ``release``); retention and DELETE never unlink a
 file while it is referenced (the unlink happens when the last download ends).
+
+Links: every path is checked to be a regular file in a real (not linked) sub-folder of the
+real folder *before* anything is read, written, moved or deleted (a linked ``bass/`` must not
+let a DELETE or a generation reach a folder elsewhere).
+
+Retention (off unless configured) moves whole generations of the service's own (those with a
+sidecar) into the trash folder, laid out like the folder (``trash/bass/…``,
+``trash/meta/….json``): moving them back restores them. Files the service did not index with a
+sidecar (a user's own, a CLI run's) are never touched.
 """
 
 from __future__ import annotations
 
 import bisect
+import builtins
 import json
 import logging
 import os
 import re
+import stat
 import threading
 import time
 from dataclasses import dataclass, field
@@ -28,13 +39,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from workbench.files import FolderLock, generation_id, parse_file_name, write_atomic, write_batch
+
+from .jsonio import dumps
+
 log = logging.getLogger("server.store")
 
-NAME_RE = re.compile(
-    r"^(?P<ts>\d{14})_(?P<track>[A-Za-z0-9]+)_(?P<key>[^_/\\]+)_(?P<tempo>\d+(?:\.\d+)?)\.mid$"
-)
-SAFE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.#+\-]*\.mid$")
-RESERVED_DIRS = {"temp", "meta"}
+RESERVED_DIRS = {"temp", "meta", "trash"}
+TRACK_RE = re.compile(r"[A-Za-z0-9]{1,32}")
 
 
 class UnsafePath(ValueError):
@@ -76,6 +88,8 @@ class FileRecord:
     duration: float | None = None  # beats
     refs: int = 0
     deleted: bool = False
+    owned: bool = False  # indexed with a sidecar: the service wrote it (retention may move it)
+    seq: int = 0  # seq of its midi_ready (0: not announced in this run)
     _dict: dict | None = field(default=None, repr=False)
     _json: bytes | None = field(default=None, repr=False)
 
@@ -89,7 +103,7 @@ class FileRecord:
 
     def to_json(self, base_url: str = "") -> bytes:
         if self._json is None:
-            self._json = json.dumps(self.to_dict(base_url)).encode()
+            self._json = dumps(self.to_dict(base_url), compact=False).encode()
         return self._json
 
     def to_dict(self, base_url: str = "") -> dict:
@@ -122,14 +136,16 @@ class FileStore:
         base_url: str = "",
         max_files: int = 0,
         max_age: float = 0.0,
+        trash: str = "trash",
     ):
         self.folder = Path(folder).resolve()
+        self.trash = self.folder / trash  # an absolute ``trash`` replaces the folder part
         self.base_url = base_url.rstrip("/")
         self.max_files = int(max_files)
         self.max_age = float(max_age)
         self._lock = threading.RLock()
         self._by_name: dict[str, FileRecord] = {}
-        self._order: list[FileRecord] = []  # ascending by (timestamp, filename)
+        self._order: builtins.list[FileRecord] = []  # ascending by (timestamp, filename)
         self._generations: dict[str, dict] = {}
         self._version = 0
         self._list_cache: dict[tuple, bytes] = {}
@@ -138,13 +154,69 @@ class FileStore:
     # ------------------------------------------------------------------ building
     def ensure_folders(self, tracks=()):
         self.folder.mkdir(parents=True, exist_ok=True)
-        for sub in (*RESERVED_DIRS, *tracks):
-            (self.folder / sub).mkdir(exist_ok=True)
         self._real_folder = os.path.realpath(self.folder)
+        for sub in ("temp", "meta", *tracks):
+            try:
+                self.real_dir(sub)
+            except UnsafePath as exc:
+                log.warning("%s", exc)
+
+    def real_dir(self, sub: str) -> Path:
+        """``folder/sub``, created if missing; UnsafePath if it is a link or not a folder of
+        its own inside the real folder (checked before anything is written there)."""
+        path = self.folder / sub
+        try:
+            os.mkdir(path)
+        except FileExistsError:
+            pass
+        base = self._real_folder or os.path.realpath(self.folder)
+        if os.path.islink(path) or os.path.realpath(path) != os.path.join(base, sub) \
+                or not os.path.isdir(path):
+            raise UnsafePath(f"{sub}/ in the service's folder is a symbolic link or not a folder "
+                             f"(it leads to {os.path.realpath(path)}): nothing is written there; "
+                             f"make it a plain folder")
+        return path
+
+    def check_dirs(self, tracks=()) -> None:
+        """Every folder a write will touch (temp/, meta/, the tracks') is a real folder here."""
+        for sub in ("temp", "meta", *tracks):
+            self.real_dir(sub)
+
+    def inside(self, path: Path) -> bool:
+        """Is ``path`` a regular file (not a link) whose real path is itself, in the folder?"""
+        try:
+            st = os.lstat(path)
+        except OSError:
+            return False
+        base = self._real_folder or os.path.realpath(self.folder)
+        real = os.path.realpath(path)
+        return stat.S_ISREG(st.st_mode) and real == str(path) and real.startswith(base + os.sep)
+
+    def _clean_temp(self) -> int:
+        """Remove leftovers of writers killed mid-write (``temp/*.tmp``, ``*.part``), holding
+        the writers' lock on temp/ so that no live writer loses its file."""
+        temp = self.real_dir("temp")
+        removed = 0
+        with FolderLock(temp):
+            for item in os.scandir(temp):
+                if item.is_file(follow_symlinks=False) and item.name.endswith((".tmp", ".part")):
+                    try:
+                        os.unlink(item.path)
+                        removed += 1
+                    except OSError:
+                        pass
+        if removed:
+            log.info("removed %d unfinished file(s) from temp/", removed)
+        return removed
 
     def rebuild(self) -> int:
-        """Index the folder from disk (at start). Returns the number of files indexed."""
+        """Index the folder from disk (at start). Returns the number of files indexed.
+
+        Files without a sidecar (a generation killed before it was written, a user's own
+        files) are indexed with the generation their name gives and never touched by
+        retention; unfinished temporary files are removed."""
         self.ensure_folders()
+        self._clean_temp()
         records: dict[str, FileRecord] = {}
         generations: dict[str, dict] = {}
         meta_dir = self.folder / "meta"
@@ -177,6 +249,9 @@ class FileStore:
                         if gm:
                             rec.generation = gm[0]
                             rec.duration = gm[1].get("length_beats")
+                            rec.owned = True
+                        else:
+                            rec.generation = generation_id(rec.filename)
                         records[rec.filename] = rec
         with self._lock:
             self._by_name = records
@@ -186,9 +261,9 @@ class FileStore:
         return len(records)
 
     def _record_from_disk(self, path: Path, track: str, st) -> FileRecord:
-        m = NAME_RE.match(path.name)
-        if m:
-            ts, key, tempo = m["ts"], m["key"], float(m["tempo"])
+        parsed = parse_file_name(path.name)
+        if parsed:
+            ts, key, tempo = parsed.timestamp, parsed.key, float(parsed.tempo)
         else:
             ts = time.strftime("%Y%m%d%H%M%S", time.gmtime(st.st_mtime))
             key, tempo = None, None
@@ -209,7 +284,7 @@ class FileStore:
         self._list_cache.clear()
 
     # ------------------------------------------------------------------ adding
-    def add_files(self, paths, meta: dict | None = None, sidecar: bool = True) -> list[FileRecord]:
+    def add_files(self, paths, meta: dict | None = None, sidecar: bool = True) -> builtins.list[FileRecord]:
         """Index files already written into the folder (by the engine) and write the sidecar.
 
         ``paths``: absolute or folder-relative paths ``{track}/{name}.mid``. ``meta``: chords,
@@ -218,12 +293,13 @@ class FileStore:
         hear about the files one fsync sooner).
         """
         meta = dict(meta or {})
-        new: list[FileRecord] = []
+        new: builtins.list[FileRecord] = []
         for p in paths:
             path = self.safe_existing_path(p)
             track = path.parent.name
             rec = self._record_from_disk(path, track, path.lstat())
             rec.duration = meta.get("length_beats")
+            rec.owned = True
             new.append(rec)
         if not new:
             return []
@@ -261,26 +337,21 @@ class FileStore:
             return newest
         return ts
 
-    def write_sidecar(self, gen_id: str):
-        meta = self._generations.get(gen_id)
+    def write_sidecar(self, gen_id: str | None):
+        meta = self._generations.get(gen_id or "")
+        if gen_id is None:
+            return
         if meta is not None:
             self._write_sidecar(gen_id, meta)
 
     def _generation_id(self, rec: FileRecord) -> str:
-        stem = rec.filename[: -len(".mid")]
-        return stem.replace(f"_{rec.track_type}_", "_", 1)
+        return generation_id(rec.filename) or rec.filename[: -len(".mid")]
 
     def _write_sidecar(self, gen_id: str, meta: dict):
-        target = self.folder / "meta" / f"{gen_id}.json"
-        tmp = self.folder / "temp" / f".{gen_id}.{os.getpid()}.{threading.get_ident()}.json"
-        data = json.dumps(meta, indent=1, default=str).encode()
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        data = json.dumps(meta, indent=1, default=str, allow_nan=False).encode()
+        write_atomic(self.real_dir("meta") / f"{gen_id}.json", data, self.real_dir("temp"))
 
-    def write_uploaded(self, files: list[tuple[str, str, bytes]], meta: dict | None = None):
+    def write_uploaded(self, files: builtins.list[tuple[str, str, bytes]], meta: dict | None = None):
         """Write MIDI bytes uploaded by an attached process (``POST /api/publish``).
 
         ``files``: (track_type, filename, data). Atomic (temp/, fsync, replace), never overwrites:
@@ -289,42 +360,37 @@ class FileStore:
         parsed = []
         for track, name, data in files:
             check_name(name)
-            if not re.fullmatch(r"[A-Za-z0-9]+", track or "") or track in RESERVED_DIRS:
+            if not TRACK_RE.fullmatch(track or "") or track in RESERVED_DIRS:
                 raise UnsafePath(f"bad track_type {track!r}")
-            m = NAME_RE.match(name)
-            if not m or m["track"] != track:
+            m = parse_file_name(name)
+            if not m or m.part != track:
                 raise UnsafePath(
                     f"file name {name!r} must look like YYYYMMDDHHMMSS_{track}_KEY_TEMPO.mid"
                 )
             parsed.append((track, m, data))
+        self.check_dirs({t for t, _, _ in parsed})  # before a byte is written
         with self._lock:
             shift = 0
             while True:
                 names = []
                 for track, m, _ in parsed:
-                    ts = _shift_ts(m["ts"], shift)
-                    names.append(f"{ts}_{track}_{m['key']}_{m['tempo']}.mid")
+                    ts = _shift_ts(m.timestamp, shift)
+                    names.append(f"{ts}_{track}_{m.key}_{m.tempo}.mid")
                 if not any(
                     (self.folder / t / n).exists() or n in self._by_name
                     for (t, _, _), n in zip(parsed, names, strict=True)
                 ):
                     break
                 shift += 1
-            written = []
-            for (track, _, data), name in zip(parsed, names, strict=True):
-                (self.folder / track).mkdir(exist_ok=True)
-                tmp = self.folder / "temp" / f".{name}.{os.getpid()}.part"
-                with open(tmp, "wb") as fh:
-                    fh.write(data)
-                    fh.flush()
-                    os.fsync(fh.fileno())
-                os.replace(tmp, self.folder / track / name)
-                written.append(self.folder / track / name)
+            written = write_batch([(self.folder / track / name, data) for (track, _, data), name
+                                   in zip(parsed, names, strict=True)], self.real_dir("temp"))
         return self.add_files(written, meta)
 
     # ------------------------------------------------------------------ reading
     def safe_existing_path(self, p) -> Path:
         """Resolve a path given by a client (publish) and make sure it stays in the folder."""
+        if "\x00" in str(p):
+            raise UnsafePath("a path may not contain NUL")
         p = Path(p)
         if not p.is_absolute():
             if ".." in p.parts:
@@ -361,7 +427,7 @@ class FileStore:
             except FileNotFoundError:
                 self._forget(rec)
                 return None
-            if not _is_regular(st) or os.path.realpath(rec.path) != str(rec.path):
+            if not stat.S_ISREG(st.st_mode) or not self.inside(rec.path):
                 log.warning("refusing %s: not a regular file inside the folder", rec.path)
                 return None
             rec.refs += 1
@@ -407,10 +473,10 @@ class FileStore:
             counts[r.track_type] = counts.get(r.track_type, 0) + 1
         return counts
 
-    def generation(self, gen_id: str) -> dict | None:
-        return self._generations.get(gen_id)
+    def generation(self, gen_id: str | None) -> dict | None:
+        return self._generations.get(gen_id or "")
 
-    def latest(self, n: int = 20) -> list[FileRecord]:
+    def latest(self, n: int = 20) -> builtins.list[FileRecord]:
         with self._lock:
             return self._order[-n:][::-1]
 
@@ -429,6 +495,10 @@ class FileStore:
             rec = self._by_name.get(filename)
             if rec is None:
                 return None
+            if not self.inside(rec.path):
+                self._forget(rec)  # not ours any more (its folder became a link): never touched
+                raise UnsafePath(f"{rec.relpath} is no longer a file inside the folder (a linked "
+                                 "folder?): it was not deleted")
             self._forget(rec)
             rec.deleted = True
             if rec.refs <= 0:
@@ -446,6 +516,9 @@ class FileStore:
             self._changed()
 
     def _unlink(self, rec: FileRecord):
+        if not self.inside(rec.path):
+            log.warning("not deleting %s: no longer a file inside the folder", rec.path)
+            return
         try:
             os.unlink(rec.path)
         except FileNotFoundError:
@@ -456,19 +529,52 @@ class FileStore:
         if gen is not None and not any(
             f["filename"] in self._by_name for f in gen.get("files", ())
         ):
-            self._generations.pop(rec.generation, None)
+            self._generations.pop(rec.generation or "", None)
             try:
                 os.unlink(self.folder / "meta" / f"{rec.generation}.json")
             except OSError:
                 pass
 
+    def _to_trash(self, rec: FileRecord) -> bool:
+        """Move a file (and, with its generation's last file, the sidecar) into the trash,
+        laid out like the folder so that moving it back restores it."""
+        if not self.inside(rec.path):
+            log.warning("retention: %s is no longer a file inside the folder: left alone", rec.path)
+            return False
+        target = self.trash / rec.track_type / rec.filename
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if os.path.islink(target.parent) or target.exists():
+                raise OSError(f"{target} is a link or taken")
+            os.replace(rec.path, target)
+        except OSError as exc:
+            log.warning("retention could not move %s to the trash: %s", rec.path, exc)
+            return False
+        gen = self._generations.get(rec.generation or "")
+        if gen is not None and not any(f["filename"] in self._by_name for f in gen.get("files", ())):
+            self._generations.pop(rec.generation or "", None)
+            sidecar = self.folder / "meta" / f"{rec.generation}.json"
+            try:
+                (self.trash / "meta").mkdir(parents=True, exist_ok=True)
+                os.replace(sidecar, self.trash / "meta" / sidecar.name)
+            except OSError:
+                pass
+        return True
+
+    def announced_between(self, since: int, upto: int) -> builtins.list[dict]:
+        """Files still indexed whose midi_ready had a seq in (since, upto]: what a plugin
+        told of a history gap should fetch."""
+        with self._lock:
+            recs = [r for r in self._order if since < r.seq <= upto]
+        return [{k: r.to_dict(self.base_url)[k] for k in
+                 ("filename", "track_type", "generation", "url", "url_path", "size")}
+                for r in recs]
+
     def _group_key(self, rec: FileRecord) -> str:
         """The generation a file belongs to (from the sidecar, else from its name)."""
         if rec.generation:
             return rec.generation
-        if NAME_RE.match(rec.filename):
-            return self._generation_id(rec)
-        return rec.filename
+        return generation_id(rec.filename) or rec.filename
 
     def _generations_of(self, records):
         """Group ``records`` (sorted by name) into generations, lazily: the files of one
@@ -481,11 +587,11 @@ class FileStore:
             block.setdefault(self._group_key(rec), []).append(rec)
         yield from block.values()
 
-    def enforce_retention(self, now: float | None = None, keep=()) -> list[str]:
+    def enforce_retention(self, now: float | None = None, keep=()) -> builtins.list[str]:
         """:meth:`retention_pass`, answering the names of the files removed."""
         return [r.filename for r in self.retention_pass(now, keep)]
 
-    def retention_pass(self, now: float | None = None, keep=()) -> list[FileRecord]:
+    def retention_pass(self, now: float | None = None, keep=()) -> builtins.list[FileRecord]:
         """Delete whole generations, oldest first: while more than ``max_files`` files are kept,
         and those older than ``max_age``. Returns the records removed.
 
@@ -495,10 +601,10 @@ class FileStore:
         generations in ``keep`` (ids: the one just announced), or without ``keep`` the newest,
         are never removed to honour the count (only by age)."""
         now = time.time() if now is None else now
-        removed: list[FileRecord] = []
+        removed: builtins.list[FileRecord] = []
         with self._lock:
-            if not self._order:
-                return removed
+            if not self._order or (self.max_files <= 0 and self.max_age <= 0):
+                return removed  # retention is off (the default)
             excess = len(self._order) - self.max_files if self.max_files > 0 else 0
             cutoff = now - self.max_age if self.max_age > 0 else None
             if excess <= 0 and (cutoff is None
@@ -518,6 +624,8 @@ class FileStore:
                     if count_done and (cutoff is None or min(r.mtime for r in recs) >= cutoff):
                         break  # nothing more to remove: the rest is newer
                     continue
+                if not all(r.owned for r in recs):
+                    continue  # not written by the service (no sidecar): never touched
                 if any(r.refs > 0 for r in recs):
                     if too_many:
                         count_blocked = True  # being downloaded: keep it, retry next pass
@@ -525,18 +633,12 @@ class FileStore:
                 for rec in recs:
                     self._forget(rec)
                     rec.deleted = True
-                    self._unlink(rec)
-                    removed.append(rec)
+                    if self._to_trash(rec):
+                        removed.append(rec)
                 excess -= len(recs)
         if removed:
             log.info("retention removed %d file(s)", len(removed))
         return removed
-
-
-def _is_regular(st) -> bool:
-    import stat
-
-    return stat.S_ISREG(st.st_mode)
 
 
 def _shift_ts(ts: str, seconds: int) -> str:

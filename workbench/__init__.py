@@ -1,6 +1,7 @@
 """AI Band Workbench: chord progression in, a band out as MIDI.
 
-The flow, one module each: text → :func:`parse_progression` (a :class:`Progression`) →
+The flow, one module each: a lead sheet → :class:`Song` (:func:`parse_song`, :func:`read_ireal`,
+:func:`read_musicxml`) or text → :func:`parse_progression` (a :class:`Progression`) →
 :func:`generate` (the band) → :class:`Arrangement` → :meth:`Arrangement.write` (MIDI files).
 
 >>> import workbench
@@ -35,6 +36,13 @@ _EXPORTS = {
     "generate": "workbench.band.generate",
     "styles": "workbench.band.styles",
     "StyleInfo": "workbench.band.styles",
+    "Song": "workbench.song.model",
+    "SongError": "workbench.song.model",
+    "SongList": "workbench.song.model",
+    "parse_song": "workbench.song.text",
+    "read_ireal": "workbench.song.ireal",
+    "read_musicxml": "workbench.song.musicxml",
+    "read_songs": "workbench.song.sources",
 }
 
 __all__ = sorted(_EXPORTS)

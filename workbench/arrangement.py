@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from workbench import midi
+from workbench.files import file_name, name_suffix
 from workbench.instruments import TRACKS, program_name
+from workbench.keys import Key
+from workbench.progression import ChordEvent, Progression, parse_meter
 
 
 @dataclass(slots=True)
@@ -56,24 +59,25 @@ class Arrangement:
     """
 
     tracks: dict[str, Track]
-    chords: list
+    chords: list[ChordEvent]
     tempo: float
     meter: str
-    key: object  # workbench.keys.Key
+    key: Key
     style: str
     seed: int
     bars: int
     length_beats: float
-    progression: object = None  # the Progression played
+    progression: Progression | None = None  # the Progression played
     swing: float = 0.0
     count_in: bool = False
-    offset: float = 0.0  # beat where bar 1 of the progression starts (one bar with a count-in)
+    offset: float = 0.0  # beat where bar 1 of the progression starts (after count-in and intro)
+    intro_bars: int = 0  # bars of intro the arranger put before bar 1
+    plan: list = field(default_factory=list, repr=False)  # the arranger's BarPlan per bar
 
     # -- summaries -------------------------------------------------------------------------------
     @property
     def beats_per_bar(self) -> float:
-        num, den = midi.parse_meter(self.meter)
-        return num * 4.0 / den
+        return parse_meter(self.meter).beats_per_bar
 
     @property
     def duration_seconds(self) -> float:
@@ -99,6 +103,7 @@ class Arrangement:
             "swing": self.swing,
             "count_in": self.count_in,
             "offset": self.offset,
+            "intro_bars": self.intro_bars,
             "chords": [
                 {"symbol": ev.chord.symbol, "start": ev.start, "duration": ev.duration,
                  "bar": ev.bar}
@@ -137,14 +142,14 @@ class Arrangement:
         return midi.smf([self._conductor()] + [self._track_chunk(n) for n in names])
 
     def file_suffix(self, part: str) -> str:
-        """``{part}_{key}_{tempo}``: the file name after the timestamp (the plugin's scheme)."""
-        return f"{part}_{self.key.short}_{int(self.tempo)}"
+        """``{part}_{key}_{tempo}``: the file name after the timestamp (:mod:`workbench.files`)."""
+        return name_suffix(part, self.key.short, self.tempo)
 
     def track_paths(self, folder, timestamp: str) -> list[Path]:
         """Where :meth:`write` puts each file for a given timestamp (band last)."""
         folder = Path(folder)
         parts = list(self.tracks) + ["band"]
-        return [folder / p / f"{timestamp}_{self.file_suffix(p)}.mid" for p in parts]
+        return [folder / p / file_name(timestamp, p, self.key.short, self.tempo) for p in parts]
 
     def write(self, folder, timestamp: str | None = None) -> list[Path]:
         """Write one file per track into ``folder/{track}/`` and the band into ``folder/band/``.
@@ -166,6 +171,56 @@ class Arrangement:
         entries.append(("band", self.file_suffix("band"),
                         lambda: midi.smf([conductor, *(chunks[n] for n in self.tracks)])))
         return midi.write_files(folder, entries, timestamp)
+
+    # -- audio -----------------------------------------------------------------------------------
+    def render(self, path, *, stems: bool = False, format: str | None = None,
+               timestamp: str | None = None, soundfont=None, engine: str = "auto",
+               sample_rate: int = 44100, loudness: float = -14.0,
+               overwrite: bool = False) -> list[Path]:
+        """Render the band to audio files, loudness-normalised; returns the paths (band last).
+
+        ``path`` ending in ``.wav`` or ``.flac``: the mix goes there (format from the extension)
+        and, with ``stems``, one file per track beside it (``song.wav`` -> ``song_bass.wav``...).
+        Any other ``path`` is a folder laid out like :meth:`write`:
+        ``folder/{track}/{timestamp}_{track}_{key}_{tempo}.wav`` and ``folder/band/...``, the
+        MIDI files' names; ``format`` is ``"wav"`` (default), ``"flac"`` or ``"wav,flac"``.
+
+        The mix is ``loudness`` LUFS integrated (less if its peak would pass -1 dBFS); stems
+        share its gain, so they add up to the mix. Same song, same bytes (with FluidSynth and
+        with the built-in synthesiser). Files appear atomically and are never overwritten
+        unless ``overwrite``.
+
+        >>> band.render("song.flac", stems=True)              # doctest: +SKIP
+        [PosixPath('song_bass.flac'), ..., PosixPath('song.flac')]
+        """
+        from workbench import audio
+
+        path = Path(path)
+        file_mode = path.suffix.lower() in (".wav", ".flac")
+        if not file_mode and path.suffix.lower() in audio.OTHER_AUDIO_EXTENSIONS:
+            audio.format_of(path)               # an error naming the formats written
+        formats = [f.strip().lower() for f in (format or "wav").split(",") if f.strip()]
+        for f in formats:
+            audio.check_format(f)
+        if file_mode and format is not None and formats != [audio.format_of(path)]:
+            raise audio.WorkbenchError(f"format {format!r} does not match the file name "
+                                       f"{str(path)!r}", field="format", value=format)
+        names = [*self.tracks, "band"] if stems else ["band"]
+        targets = {name: path if name == "band" else path.with_name(
+            f"{path.stem}_{name}{path.suffix}") for name in names}
+        if file_mode and not overwrite:
+            for target in targets.values():     # before rendering: no half-written set
+                if target.exists():
+                    raise FileExistsError(f"{str(target)!r} exists; choose another name or "
+                                          "pass overwrite=True")
+        mix = audio.mixdown(self, soundfont=soundfont, engine=engine, sample_rate=sample_rate,
+                            loudness=loudness)
+        parts = {name: mix.parts()[name] for name in names}
+        if file_mode:
+            return [audio.write_audio(targets[name], samples, mix.sample_rate, overwrite)
+                    for name, samples in parts.items()]
+        named = {name: (self.file_suffix(name), samples) for name, samples in parts.items()}
+        return audio.write_parts(path, named, mix.sample_rate, formats, timestamp)
 
     # -- display ---------------------------------------------------------------------------------
     def __repr__(self) -> str:

@@ -56,15 +56,17 @@ CHORD_TYPES: dict[str, tuple[str, tuple[str, ...]]] = {
     # Δ is the Greek capital delta; lead sheets and fonts also give △ (triangle) and ∆ (increment)
     "maj7": ("1 3 5 7", ("maj7", "M7", "Δ", "Δ7", "△", "△7", "∆", "∆7", "^7", "^", "ma7", "j7", "Maj7")),
     "m7": ("1 b3 5 b7", ("m7", "min7", "-7", "mi7")),
-    "mMaj7": ("1 b3 5 7", ("mMaj7", "m(maj7)", "mM7", "m^7", "-Δ7", "-^7", "minmaj7", "m(M7)", "mmaj7", "-maj7", "mΔ7", "mΔ")),
+    "mMaj7": ("1 b3 5 7", ("mMaj7", "m(maj7)", "mM7", "m^7", "-Δ7", "-^7", "-^", "minmaj7", "m(M7)", "mmaj7", "-maj7", "mΔ7", "mΔ")),
     "m7b5": ("1 b3 b5 b7", ("m7b5", "ø", "ø7", "Ø", "Ø7", "h", "h7", "min7b5", "-7b5", "m7(b5)", "mi7b5")),
     "dim7": ("1 b3 b5 bb7", ("dim7", "°7", "o7")),
     "aug7": ("1 3 #5 b7", ("aug7", "+7", "7+")),
     "7sus4": ("1 4 5 b7", ("7sus4", "7sus")),
+    "7sus4add3": ("1 3 4 5 b7", ("7sus4add3", "7susadd3", "7add3sus")),  # iReal's 7add3sus
     "9": ("1 3 5 b7 9", ("9",)),
     "maj9": ("1 3 5 7 9", ("maj9", "M9", "Δ9", "△9", "∆9", "^9", "ma9")),
     "m9": ("1 b3 5 b7 9", ("m9", "min9", "-9", "mi9")),
-    "mMaj9": ("1 b3 5 7 9", ("mMaj9", "m(maj9)", "-Δ9")),
+    "mMaj9": ("1 b3 5 7 9", ("mMaj9", "m(maj9)", "-Δ9", "-^9", "m^9")),
+    "mb6": ("1 b3 5 b6", ("mb6", "-b6", "m(b6)")),
     "9sus4": ("1 4 5 b7 9", ("9sus4", "9sus")),
     "11": ("1 5 b7 9 11", ("11",)),
     "m11": ("1 b3 5 b7 9 11", ("m11", "min11", "-11", "mi11")),
@@ -89,6 +91,7 @@ _DEGREE = {1: 0, 2: 2, 3: 4, 4: 5, 5: 7, 6: 9, 7: 11, 9: 14, 11: 17, 13: 21}
 
 _ROOT = re.compile(r"([A-Ga-g])([b#♭♯]*)")
 _ALTERATION = re.compile(r"(add|no)?([b#]?)(2|4|5|6|9|11|13)")
+_SUS_LAST = re.compile(r"^(7|9|13)([b#]\d+.*?)sus4?$")
 _NO_CHORD = {"N.C.", "N.C", "NC", "N.C.)", "n.c.", "nc"}
 
 
@@ -203,6 +206,10 @@ def _quality(symbol: str, text: str) -> tuple[str, tuple[str, ...]]:
             suffix = "".join((k or "") + a + n for k, a, n in alterations)
             degrees.sort(key=lambda d: _degree(d)[0])
             return ("" if base == "maj" else base) + suffix, tuple(degrees)
+    # iReal writes the sus last ("7b9sus"): read it as the sus chord plus its alterations
+    moved = _SUS_LAST.sub(r"\1sus4\2", text)
+    if moved != text:
+        return _quality(symbol, moved)
     raise ChordError(symbol, f"unknown quality {text!r}")
 
 

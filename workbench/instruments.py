@@ -105,13 +105,15 @@ class Drum:
 
 
 def program_number(value) -> int:
-    """A GM program from a number (0-127) or a name (case-insensitive, e.g. "acoustic bass")."""
-    if isinstance(value, bool):
-        raise ValueError(f"not a GM program: {value!r}")
-    if isinstance(value, int):
+    """A GM program from a number (0-127) or a name (case-insensitive, e.g. "acoustic bass").
+
+    A bad one is a :class:`WorkbenchError` with ``field="instruments"`` (where programs come from).
+    """
+    if isinstance(value, int) and not isinstance(value, bool):
         if 0 <= value <= 127:
             return value
-        raise ValueError(f"GM program {value} is outside 0-127")
+        raise WorkbenchError(f"GM program {value} is outside 0-127", field="instruments",
+                             value=value)
     if isinstance(value, str):
         text = value.strip()
         if text.isdigit():
@@ -120,9 +122,9 @@ def program_number(value) -> int:
         for number, name in enumerate(GM_PROGRAMS):
             if name.lower() == wanted:
                 return number
-        raise WorkbenchError(_unknown_program(text), field="program", value=value,
+        raise WorkbenchError(_unknown_program(text), field="instruments", value=value,
                              valid=GM_PROGRAMS)
-    raise ValueError(f"not a GM program: {value!r}")
+    raise WorkbenchError(f"not a GM program: {value!r}", field="instruments", value=value)
 
 
 def _unknown_program(text: str) -> str:

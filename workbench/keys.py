@@ -192,7 +192,7 @@ def roman_numeral(chord: Chord, key: Key) -> str:
     """
     if chord.is_no_chord:
         return "N.C."
-    interval = (chord.root - key.tonic) % 12
+    interval = (int(chord.root or 0) - key.tonic) % 12  # (not N.C.: it has a root)
     prefix, degree = (_MAJOR_DEGREES if key.mode == "major" else _MINOR_DEGREES)[interval]
     numeral = _NUMERALS[degree]
     if chord.has_minor_third or chord.quality in ("dim", "dim7", "m7b5"):

@@ -12,11 +12,13 @@ key signature); each following track carries its name, a program change and its 
 from __future__ import annotations
 
 import datetime as _dt
-import itertools
 import os
 import struct
 import threading
 from pathlib import Path
+
+from workbench.files import FolderLock, write_batch
+from workbench.progression import parse_meter
 
 PPQ = 480
 
@@ -57,15 +59,11 @@ def _text(text: str) -> bytes:
     return text.encode("utf-8", "replace")
 
 
-def parse_meter(meter: str) -> tuple[int, int]:
-    num, den = meter.split("/")
-    return int(num), int(den)
-
-
 def conductor_chunk(name: str, tempo: float, meter: str, key_sf: int, key_minor: int,
                     length_beats: float) -> bytes:
     """Track 0: name, time signature, key signature, tempo, end of track after the last bar."""
-    num, den = parse_meter(meter)
+    m = parse_meter(meter)
+    num, den = m.numerator, m.denominator
     # MIDI clocks per metronome click: a dotted quarter in compound meters, else the beat unit.
     clocks = 36 if den == 8 and num % 3 == 0 and num > 3 else 24 * 4 // den
     body = bytearray(b"\x00")
@@ -86,7 +84,7 @@ def track_chunk(name: str, channel: int, program: int, notes, length_beats: floa
     Note-offs are written as note-ons with velocity 0 under running status: a byte fewer per
     event to build and to read, and every SMF reader understands it.
     """
-    keys = []
+    keys: list[int] = []
     add = keys.append
     for n in notes:
         s = round(n.start * PPQ)
@@ -97,7 +95,7 @@ def track_chunk(name: str, channel: int, program: int, notes, length_beats: floa
         add((s << 17) | 0x10000 | p | n.velocity)
         add((e << 17) | p)
     keys.sort()
-    data = []
+    data: list[int] = []
     app = data.append
     ext = data.extend
     prev = 0
@@ -134,7 +132,6 @@ def smf(chunks) -> bytes:
 
 _LOCK = threading.Lock()
 _RESERVED: set[str] = set()  # target paths promised to a writer in this process, not yet on disk
-_COUNTER = itertools.count()
 TIMESTAMP_FORMAT = "%Y%m%d%H%M%S"
 
 
@@ -172,15 +169,6 @@ def reserve(folder: Path, names, timestamp=None) -> tuple[str, list[Path]]:
             when += step
 
 
-_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
-
-
 def write_files(folder, entries, timestamp=None) -> list[Path]:
     """Write ``entries`` = [(subfolder, suffix, data)] atomically; return the final paths.
 
@@ -195,10 +183,10 @@ def write_files(folder, entries, timestamp=None) -> list[Path]:
     temp = folder / "temp"
     made = _make_dirs([temp, *(folder / sub for sub in dict.fromkeys(s for s, _, _ in entries))])
     try:
-        with _FolderLock(temp):
+        with FolderLock(temp):
             paths = _write_locked(folder, temp, entries, timestamp)
             # no empty temp/ left in the user's folder; removed under the lock, so a writer
-            # waiting for it sees it is gone and makes a new one (_FolderLock). A sync
+            # waiting for it sees it is gone and makes a new one (FolderLock). A sync
             # service's folder (it has meta/) keeps its temp/: the service writes there too.
             if not (folder / "meta").is_dir():
                 _remove_empty([temp])
@@ -239,75 +227,12 @@ def _remove_empty(dirs) -> None:
             pass
 
 
-class _FolderLock:
-    """Another process (a second notebook, the CLI) may write into the same folder in the same
-    second: hold an advisory lock on ``temp/`` from choosing the names until the files are in
-    place. Where there is no ``fcntl`` (Windows) only this process's writers are kept apart."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.fd = None
-
-    def __enter__(self):
-        try:
-            import fcntl
-        except ImportError:
-            return self
-        while True:
-            self.path.mkdir(parents=True, exist_ok=True)
-            try:
-                fd = os.open(self.path, os.O_RDONLY)
-            except FileNotFoundError:       # removed by the writer before us: again
-                continue
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            try:
-                current = os.stat(self.path).st_ino == os.fstat(fd).st_ino
-            except FileNotFoundError:
-                current = False
-            if current:
-                self.fd = fd
-                return self
-            os.close(fd)                    # we locked a temp/ that was removed meanwhile
-
-    def __exit__(self, *exc):
-        if self.fd is not None:
-            os.close(self.fd)  # closing releases the lock
-            self.fd = None
-
-
 def _write_locked(folder: Path, temp: Path, entries, timestamp) -> list[Path]:
-    """Write every temp file, then fsync them all, then rename them all into place.
-
-    Syncing after all the writes (not file by file) lets the file system commit them together:
-    on ext4 six files sync in about the time of two."""
+    """Choose free names, then write them all at once (:func:`workbench.files.write_batch`)."""
     _, paths = reserve(folder, [(sub, suffix) for sub, suffix, _ in entries], timestamp)
-    tag = f"{os.getpid()}-{next(_COUNTER)}"
-    temps = []
-    fds = []
     try:
-        try:
-            for path, (_, _, data) in zip(paths, entries, strict=True):
-                if callable(data):
-                    data = data()
-                tmp = temp / f"{path.stem}.{tag}.tmp"
-                fds.append(os.open(tmp, _FLAGS, 0o644))
-                temps.append(tmp)
-                _write_all(fds[-1], data)
-            for fd in fds:
-                os.fsync(fd)
-        finally:
-            for fd in fds:
-                os.close(fd)
-        for tmp, path in zip(temps, paths, strict=True):
-            os.replace(tmp, path)
-    except BaseException:
-        for tmp in temps:
-            try:
-                tmp.unlink()
-            except FileNotFoundError:
-                pass
-        raise
+        return write_batch([(path, data) for path, (_, _, data) in zip(paths, entries,
+                                                                        strict=True)], temp)
     finally:
         with _LOCK:
             _RESERVED.difference_update(os.fspath(p) for p in paths)
-    return paths

@@ -25,12 +25,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import NamedTuple
 
 from workbench.chords import Chord, ChordError, note_name, note_pc, parse_chord
 from workbench.errors import WorkbenchError
 from workbench.keys import Key, detect_key, parse_key
 
-__all__ = ["METERS", "ChordEvent", "Progression", "ProgressionError", "parse_progression", "parse_meter"]
+__all__ = ["METERS", "Meter", "ChordEvent", "Progression", "ProgressionError", "parse_progression", "parse_meter"]
 
 # meter → quarter-note beats per bar
 METERS: dict[str, float] = {
@@ -132,24 +134,46 @@ def _transpose_token(token: str, semitones: int, flats: bool) -> str:
     if parse_chord(symbol).is_no_chord:
         return token
 
-    def move(m: re.Match) -> str:
+    def move(m: re.Match | None) -> str:
+        assert m is not None  # a readable chord starts with its root
         return note_name(note_pc(m.group(0)) + semitones, flats)
 
     root = _NOTE.match(symbol)
-    out = move(root) + symbol[root.end():]
+    out = move(root) + symbol[root.end() if root else 0:]
     slash = out.rfind("/")
-    if slash > 0 and _NOTE.fullmatch(out[slash + 1:]):
-        out = out[:slash + 1] + move(_NOTE.fullmatch(out[slash + 1:]))
+    bass = _NOTE.fullmatch(out[slash + 1:]) if slash > 0 else None
+    if bass:
+        out = out[:slash + 1] + move(bass)
     return out + (":" + beats if beats else "")
 
 
-def parse_meter(meter: str) -> tuple[str, float, float]:
-    """``"6/8"`` → (``"6/8"``, 3.0 quarter beats a bar, 0.5 quarter beats per counted beat)."""
+class Meter(NamedTuple):
+    """A meter as every module needs it: ``"6/8"`` → Meter("6/8", 3.0, 0.5) (quarter beats a
+    bar, quarter beats per counted beat), with its ``numerator`` (6) and ``denominator`` (8)."""
+
+    text: str
+    beats_per_bar: float
+    unit: float
+
+    @property
+    def numerator(self) -> int:
+        return round(self.beats_per_bar / self.unit)
+
+    @property
+    def denominator(self) -> int:
+        return round(4.0 / self.unit)
+
+
+@lru_cache(maxsize=64)
+def parse_meter(meter: str) -> Meter:
+    """The one meter parser: ``"6/8"`` → Meter("6/8", 3.0, 0.5); unknown ones are a
+    ProgressionError (field "meter") listing the known meters."""
     text = str(meter).strip()
     if text not in METERS:
-        raise ProgressionError(f"unknown meter {meter!r}; known meters: {', '.join(METERS)}")
+        raise ProgressionError(f"unknown meter {meter!r}; known meters: {', '.join(METERS)}",
+                               field="meter", symbol=text)
     denominator = int(text.split("/")[1])
-    return text, METERS[text], 4.0 / denominator
+    return Meter(text, METERS[text], 4.0 / denominator)
 
 
 def _split_bars(source) -> list[str]:
@@ -212,7 +236,7 @@ def parse_progression(source, meter: str = "4/4", key: str | Key | None = None) 
         try:
             detected, found = parse_key(key), False
         except ValueError as error:
-            raise ProgressionError(str(error)) from None
+            raise ProgressionError(str(error), field="key", symbol=str(key)) from None
     text = source if isinstance(source, str) else "| " + " | ".join(bar_texts) + " |"
     return Progression(events, meter, bar_beats, len(bars), detected, found, text, bar_texts)
 

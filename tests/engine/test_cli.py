@@ -59,6 +59,7 @@ def test_styles_lists_every_style_with_meters():
     (("generate", "| C | G |", "--tempo", "500"), "tempo"),
     (("generate", "| C | G |", "--swing", "2"), "swing"),
     (("generate", "| C | G |", "--tempo", "fast"), "tempo"),
+    (("generate", "| C | G |", "--arc", "loud"), "'loud'"),
     (("generate",), "progression"),
     ((), "command"),
 ])
@@ -99,15 +100,16 @@ def test_per_track_options(tmp_path):
 def test_loop_keeps_the_groove_to_the_end(tmp_path):
     import pretty_midi
 
-    def last_bar_bass_starts(*extra):
+    def last_bar_bass_starts(*extra, bar_seconds=2.0):
         out = tmp_path / ("loop" if extra else "held")
         r = run("generate", "| C | G |", "--style", "rock", "--tracks", "bass", "--out", str(out),
                 *extra)
         assert r.returncode == 0, r.stderr
         notes = pretty_midi.PrettyMIDI(r.stdout.split()[0]).instruments[0].notes
-        return len({n.start for n in notes if n.start >= 2.0})  # bar 2 at 120 bpm
+        return len({n.start for n in notes if n.start >= bar_seconds})  # 2 s a bar at 120 bpm
 
-    assert last_bar_bass_starts() == 1
+    # held: the band resolves G to a held bar of C (the tonic tag), bar 3
+    assert last_bar_bass_starts(bar_seconds=4.0) == 1
     assert last_bar_bass_starts("--loop") >= 3
 
 

@@ -91,8 +91,7 @@ PUBLISHER = textwrap.dedent("""
     from server import start
     svc = start(port=int(sys.argv[1]), folder=sys.argv[2])
     seen = []
-    svc.on_event(seen.append)            # over /ws/sync for an attached handle
-    time.sleep(0.3)
+    svc.on_event(seen.append)            # over /ws/sync for an attached handle (connected on return)
     arr = workbench.generate(["Dm", "G", "C"], style="rock", tracks=["bass", "keys"], tempo=140,
                              key="C", seed=5)
     files = svc.publish(arr)
@@ -201,3 +200,27 @@ def test_bad_configuration_is_a_one_line_error(monkeypatch, capsys, tmp_path):
     assert "log level 'LOUD' unknown" in capsys.readouterr().err
     monkeypatch.setenv("ORCHESTRATOR_LOG_LEVEL", "debug")
     assert Settings.from_env(folder=tmp_path).log_level == "DEBUG"
+
+
+def test_attached_on_event_hears_an_event_published_right_after(make_service):
+    """on_event returns once its listener is connected: nothing published after it is missed
+    (it used to return at once, and a test hid the race with a sleep)."""
+    from server.config import Settings
+    from server.kernel import AttachedHandle
+
+    svc = make_service()
+    hub = svc.service.hub
+    for run in range(10):
+        attached = AttachedHandle(Settings(port=svc.port, folder=svc.folder), None,
+                                  {"instance": svc.service.instance})
+        seen = []
+        try:
+            attached.on_event(seen.append)
+            svc._call(hub.publish, "notification", message=f"run {run}")
+            deadline = time.time() + 5
+            while time.time() < deadline and not any(
+                    e.get("message") == f"run {run}" for e in seen):
+                time.sleep(0.01)
+            assert any(e.get("message") == f"run {run}" for e in seen), (run, seen)
+        finally:
+            attached.stop()

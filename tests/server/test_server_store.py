@@ -71,9 +71,13 @@ def test_retention_by_count_removes_whole_generations(tmp_path, band):
     assert sorted(removed) == sorted(f"2025010112000{i}_{t}_Cmaj_120.mid"
                                      for i in (0, 1) for t in ("bass", "drums", "band"))
     assert _generations(store) == {"20250101120002_Cmaj_120": ["band", "bass", "drums"]}
-    for name in removed:
-        assert not any(store.folder.rglob(name))
-    # sidecars of removed generations go too
+    for name in removed:  # moved to the trash, laid out like the folder (restorable)
+        track = name.split("_")[1]
+        assert not (store.folder / track / name).exists()
+        assert (store.folder / "trash" / track / name).read_bytes()[:4] == b"MThd"
+    # sidecars of removed generations go too (to trash/meta/)
+    assert sorted(p.name for p in (store.folder / "trash" / "meta").glob("*.json")) == \
+        ["20250101120000_Cmaj_120.json", "20250101120001_Cmaj_120.json"]
     assert [p.name for p in (store.folder / "meta").glob("*.json")] == \
         ["20250101120002_Cmaj_120.json"]
     # the newest generation is kept even when it alone is over the limit
@@ -87,7 +91,7 @@ def test_retention_by_count_removes_whole_generations(tmp_path, band):
         f"20250101120002_{t}_Cmaj_120.mid" for t in ("bass", "drums", "band"))
 
 
-def test_retention_groups_files_without_a_sidecar_by_name(tmp_path, band):
+def test_retention_never_touches_files_without_a_sidecar(tmp_path, band):
     store = FileStore(tmp_path / "f", max_files=3)
     store.rebuild()
     for i in range(2):
@@ -95,9 +99,10 @@ def test_retention_groups_files_without_a_sidecar_by_name(tmp_path, band):
     for sidecar in (store.folder / "meta").glob("*.json"):
         sidecar.unlink()
     again = FileStore(tmp_path / "f", max_files=3)
-    again.rebuild()
-    assert sorted(again.enforce_retention()) == sorted(
-        f"20250101120000_{t}_Cmaj_120.mid" for t in ("bass", "drums", "band"))
+    again.rebuild()  # grouped by name into their generations, but not the service's to remove
+    assert {r.generation for r in again.list()[1]} == {
+        "20250101120000_Cmaj_120", "20250101120001_Cmaj_120"}
+    assert again.enforce_retention() == [] and len(again) == 6
 
 
 def test_retention_by_age(tmp_path, band):

@@ -40,7 +40,8 @@ def test_connection_confirmed_and_notification_after_generate(service, tmp_path)
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
         ready = got[0]
         assert {"filename", "url", "track_type", "key", "tempo", "duration"} <= set(ready)
-        assert ready["duration"] == 16.0 and ready["key"] == "Cmaj" and ready["tempo"] == 120
+        # C Am F G ends off the tonic: the band adds a bar on C (issue 9's ending)
+        assert ready["duration"] == 20.0 and ready["key"] == "Cmaj" and ready["tempo"] == 120
         assert {f["filename"] for f in got[3]["files"]} == {f["filename"] for f in answer["files"]}
         assert got[4]["bass_file"] == answer["bass_file"]
         assert got[5]["message"]
@@ -357,7 +358,7 @@ def test_dead_plugin_is_dropped_by_ping_timeout(make_service):
 
     svc = make_service(ping_interval=0.3, ping_timeout=0.3)
     s = socket.create_connection(("127.0.0.1", svc.port))
-    s.sendall(b"GET /ws/zombie HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    s.sendall(b"GET /ws/zombie HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
               b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
     assert b" 101 " in s.recv(4096)  # then never answers a ping
     try:

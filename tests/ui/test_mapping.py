@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import workbench
+from workbench.errors import WorkbenchError
 from workbench.ui import mapping
 
 
@@ -13,14 +14,15 @@ def test_default_state_generates_on_first_load():
     assert kwargs["tracks"] == list(workbench.TRACKS)
     assert kwargs["key"] is None and kwargs["swing"] is None
     arr = workbench.generate(**kwargs)
-    assert arr.bars == 4 and set(arr.tracks) == set(workbench.TRACKS)
+    # four bars and a bar of G: the band ends on the tonic
+    assert arr.bars == 5 and set(arr.tracks) == set(workbench.TRACKS)
 
 
 def test_mapping_of_every_control():
     s = mapping.default_state()
     s.update(progression="| Dm7 | G7 | Cmaj7 | % |", repeat=2, key="C major", tempo=96,
              meter="4/4", style="swing", swing=0.6, humanize=0.3, intensity=0.8, seed=42,
-             count_in=True)
+             count_in=True, arc="flat")
     s["tracks"]["guitar"]["on"] = False
     s["tracks"]["keys"].update(program=4, level=0.4, density=0.9)
     kw = mapping.generate_kwargs(s)
@@ -31,7 +33,7 @@ def test_mapping_of_every_control():
         "instruments": {"keys": 4},
         "levels": {n: s["tracks"][n]["level"] for n in ("bass", "drums", "keys", "pad")},
         "density": {n: s["tracks"][n]["density"] for n in ("bass", "drums", "keys", "pad")},
-        "count_in": True, "repeat": 2,
+        "count_in": True, "repeat": 2, "arc": "flat",
     }
     assert kw["levels"]["keys"] == 0.4
     arr = workbench.generate(**kw)
@@ -55,26 +57,39 @@ def test_mapping_does_not_mutate_state():
     assert repr(s) == before
 
 
-@pytest.mark.parametrize("change, words", [
-    ({"progression": "   "}, "progression"),
-    ({"tempo": 500}, "500"),
-    ({"tempo": "fast"}, "fast"),
-    ({"repeat": 40}, "40"),
+@pytest.mark.parametrize("change, field, words", [
+    ({"progression": "   "}, "progression", "empty"),
+    ({"tempo": 500}, "tempo", "500"),
+    ({"tempo": "fast"}, "tempo", "fast"),
+    ({"repeat": 65}, "repeat", "65"),
+    ({"count_in": "no"}, "count_in", "no"),
 ])
-def test_bad_controls_are_named(change, words):
+def test_bad_controls_are_named_by_the_engine(change, field, words):
+    """The mapping only renames; the engine's error names the field, reported as the control."""
     s = mapping.default_state()
     s.update(change)
-    with pytest.raises(mapping.ControlError) as err:
-        mapping.generate_kwargs(s)
-    assert words in str(err.value)
+    with pytest.raises(WorkbenchError) as err:
+        workbench.generate(**mapping.generate_kwargs(s))
+    assert err.value.field == field and words in str(err.value)
+    text = mapping.friendly_error(err.value)
+    assert mapping.CONTROL_LABELS[field].lower().replace("-", "_") in \
+        text.lower().replace("-", "_") and words.lower() in text.lower()
 
 
 def test_all_tracks_off_is_a_plain_error():
     s = mapping.default_state()
     for strip in s["tracks"].values():
         strip["on"] = False
-    with pytest.raises(mapping.ControlError, match="at least one"):
-        mapping.generate_kwargs(s)
+    with pytest.raises(WorkbenchError, match="at least one") as err:
+        workbench.generate(**mapping.generate_kwargs(s))
+    assert err.value.field == "tracks"
+
+
+def test_slider_ends_are_the_engine_limits():
+    from workbench.band import generate
+
+    assert mapping.TEMPO_RANGE == generate.TEMPO_RANGE == (20, 300)
+    assert mapping.REPEAT_RANGE == generate.REPEAT_RANGE
 
 
 def test_validation_names_the_wrong_chord_and_its_bar():

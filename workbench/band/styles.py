@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workbench.errors import WorkbenchError
+
 
 @dataclass(frozen=True)
 class StyleInfo:
@@ -96,17 +98,19 @@ def styles() -> list[StyleInfo]:
 
 
 def get_style(name) -> StyleInfo:
-    """The style called ``name`` (case-insensitive); ValueError listing the styles otherwise."""
+    """The style called ``name`` (case-insensitive); a WorkbenchError listing the styles else."""
     if isinstance(name, StyleInfo):
         return name
-    style = STYLES.get(str(name).strip().lower())
+    style = STYLES.get(name.strip().lower()) if isinstance(name, str) else None
     if style is None:
-        raise ValueError(f"unknown style {name!r}; styles: {', '.join(STYLES)}")
+        raise WorkbenchError(f"unknown style {name!r}; styles: {', '.join(STYLES)}",
+                             field="style", value=name, valid=STYLES)
     return style
 
 
 def check_meter(style: StyleInfo, meter: str) -> None:
-    """ValueError naming the meters a style plays if ``meter`` is not one of them."""
+    """A WorkbenchError naming the meters a style plays if ``meter`` is not one of them."""
     if meter not in style.meters:
-        raise ValueError(
-            f"meter {meter} is not played by {style.name}; it supports {', '.join(style.meters)}")
+        raise WorkbenchError(
+            f"meter {meter} is not played by {style.name}; it supports {', '.join(style.meters)}",
+            field="meter", value=meter, valid=style.meters)

@@ -28,6 +28,7 @@ _EXPORTS = {
     "Controls": "workbench.ui.controls",
     "TrackStrip": "workbench.ui.controls",
     "SyncPanel": "workbench.ui.sync",
+    "SongImport": "workbench.ui.song_import",
     "start_service": "workbench.ui.sync",
     "generate_kwargs": "workbench.ui.mapping",
     "check_progression": "workbench.ui.mapping",

@@ -20,6 +20,7 @@ from .a11y import PageHelper
 from .controls import Controls, safe
 from .pianoroll import PianoRoll, arrangement_svg, roll_state
 from .player import Player
+from .song_import import SongImport
 from .sync import SyncPanel
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ def download_links(arrangement, stale: bool = False) -> str:
 class Workbench(w.VBox):
     """The workbench UI. ``Workbench(sync=True)`` also starts (or attaches to) the sync service.
 
-    Attributes for notebook users: ``controls``, ``roll``, ``player``, ``sync``, ``arrangement``
+    Attributes for notebook users: ``controls``, ``roll``, ``player``, ``sync``, ``song_import``
+    (iReal Pro / MusicXML in, MusicXML out), ``arrangement``
     (the latest), ``timings`` (ms of the last generation, state building and total).
     """
 
@@ -69,8 +71,10 @@ class Workbench(w.VBox):
         self.status = w.HTML("", layout=w.Layout(min_height="22px"))
         self.status.add_class("wb-status")
         self.sync = SyncPanel(start=False, roll=self.roll, service_kwargs=service_kwargs)
-        self.tabs = w.Tab([self.controls.band_box, self.controls.feel_box, self.sync])
-        for i, title in enumerate(["Band", "Feel & variation", "Sync to DAW"]):
+        self.song_import = SongImport(self.controls, workbench=self)
+        self.tabs = w.Tab([self.controls.band_box, self.controls.feel_box, self.sync,
+                           self.song_import])
+        for i, title in enumerate(["Band", "Feel & variation", "Sync to DAW", "Import a song"]):
             self.tabs.set_title(i, title)
         actions = w.HBox([*self.controls.action_box.children, self.status],
                          layout=w.Layout(align_items="center", flex_flow="row wrap"))
@@ -140,6 +144,8 @@ class Workbench(w.VBox):
             return None
         t1 = time.perf_counter()
         self._clear_stale()
+        if audio:   # first: the render streams from a worker thread while the roll is drawn
+            self.player.render(arrangement)
         state = roll_state(arrangement)
         self.roll.show(state)
         self.roll._arrangement = arrangement
@@ -147,12 +153,11 @@ class Workbench(w.VBox):
         self.arrangement = arrangement
         self.generations += 1
         self.downloads.value = download_links(arrangement)
-        if audio:
-            self.player.render(arrangement)
         sent = ""
         if publish:
             records = self.sync.publish(arrangement)
-            if records:
+            if records:   # audio downloads take the MIDI files' timestamp: the same names
+                self.player.timestamp = str(records[0].get("filename", ""))[:14] or None
                 sent = f" · sent {len(records)} files to the DAW"
         self.timings = {"generate_ms": (t1 - t0) * 1000, "state_ms": (t2 - t1) * 1000,
                         "total_ms": (time.perf_counter() - t0) * 1000}

@@ -106,8 +106,8 @@ class Controls(w.VBox):
         s = mapping.default_state()
         if state:
             s.update(state)
-        self._change_callbacks = []
-        self._generate_callbacks = []
+        self._change_callbacks: list = []
+        self._generate_callbacks: list = []
         self._muted = 0
         self.check = mapping.Check(False, "")
 
@@ -178,6 +178,9 @@ class Controls(w.VBox):
         self.intensity = w.FloatSlider(value=s["intensity"], min=0, max=1, step=0.05,
                                        description="Intensity", continuous_update=False,
                                        style={"description_width": "70px"})
+        self.arc = w.Dropdown(options=[("builds over the choruses", "build"), ("flat", "flat")],
+                              value=s.get("arc", "build"), description="Arc",
+                              style={"description_width": "70px"})
         self.seed = w.BoundedIntText(value=s["seed"], min=0, max=2**31 - 1, description="Seed",
                                      layout=w.Layout(width="170px"),
                                      style={"description_width": "40px"})
@@ -212,7 +215,7 @@ class Controls(w.VBox):
         self.band_box = w.VBox(list(self.strips.values()))
         self.feel_box = w.VBox([
             w.HBox([self.swing, self.swing_auto], layout=w.Layout(align_items="center")),
-            self.humanize, self.intensity,
+            self.humanize, self.intensity, self.arc,
             w.HBox([self.seed, self.variation, self.count_in],
                    layout=w.Layout(align_items="center", flex_flow="row wrap")),
         ])
@@ -268,6 +271,7 @@ class Controls(w.VBox):
             "swing": None if self.swing_auto.value else self.swing.value,
             "humanize": self.humanize.value,
             "intensity": self.intensity.value,
+            "arc": self.arc.value,
             "seed": self.seed.value,
             "count_in": self.count_in.value,
         }
@@ -292,6 +296,8 @@ class Controls(w.VBox):
                 self.swing_auto.value = state["swing"] is None
                 if state["swing"] is not None:
                     self.swing.value = float(state["swing"])
+            if state.get("arc") in ("build", "flat"):
+                self.arc.value = state["arc"]
             for name, strip_state in state.get("tracks", {}).items():
                 if name in self.strips:
                     self.strips[name].set_state({**self.strips[name].state(), **strip_state})
@@ -320,6 +326,7 @@ class Controls(w.VBox):
                self.count_in]
         for strip in self.strips.values():
             out += strip.widgets()
+        out.append(self.arc)
         return out
 
     def _changed(self):

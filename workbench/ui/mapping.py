@@ -3,14 +3,20 @@
 * :data:`PRESETS` — well-known progressions (name -> text, meter).
 * :func:`default_state` — the control values on first load (Generate works right away).
 * :func:`check_progression` — live validation of the progression box, in plain words.
-* :func:`generate_kwargs` — THE mapping from control values to ``workbench.generate(**kwargs)``.
-* :func:`friendly_error` — any exception from the engine as one plain sentence.
+* :func:`generate_kwargs` — THE mapping from control values to ``workbench.generate(**kwargs)``
+  (a renaming only: the engine checks the values and its errors name the field).
+* :func:`friendly_error` — any exception from the engine as one plain sentence, naming the
+  control its ``field`` is about.
 """
 
 from __future__ import annotations
 
 import copy
 from dataclasses import dataclass
+from typing import Any
+
+from workbench.band.generate import REPEAT_RANGE, TEMPO_RANGE  # noqa: F401  (the sliders' ends)
+from workbench.errors import WorkbenchError
 
 # name -> (progression text, meter). The first ones are the project's examples
 # (shared/progressions/examples.txt); then classics every musician knows.
@@ -55,9 +61,16 @@ TRACK_DEFAULTS = {
     "guitar": (0.6, 0.5),
 }
 
-TEMPO_RANGE = (20, 300)
+# TEMPO_RANGE and REPEAT_RANGE (the sliders' ends) are the engine's own limits, imported above
 STYLE_PROGRAM = -1        # instrument choice "the style's own"
-REPEAT_RANGE = (1, 16)
+
+#: engine argument -> the control's label (how an error is reported beside its control)
+CONTROL_LABELS = {
+    "progression": "Progression", "style": "Style", "tracks": "Tracks", "tempo": "Tempo",
+    "meter": "Meter", "key": "Key", "seed": "Seed", "swing": "Swing", "humanize": "Humanize",
+    "intensity": "Intensity", "instruments": "Instrument", "levels": "Level",
+    "density": "Density", "count_in": "Count-in", "repeat": "Repeat", "ending": "Ending",
+}
 
 
 def tracks():
@@ -81,63 +94,56 @@ def default_state() -> dict:
                           "density": TRACK_DEFAULTS.get(name, (0.7, 0.5))[1]}
                    for name in tracks()},
         "swing": None,            # None: the style's own swing
-        "humanize": 0.15,
+        "humanize": 0.5,          # the band's own feel (workbench.band.feel.DEFAULT_HUMANIZE)
         "intensity": 0.5,
+        "arc": "build",           # the arranger builds over the choruses; or "flat"
         "seed": 1,
         "count_in": False,
     }
 
 
-class ControlError(ValueError):
-    """A control value that can't be used; the message names it in plain words."""
+class ControlError(WorkbenchError):
+    """A control value that can't be used (the engine's WorkbenchError, as the UI names it)."""
 
 
 def generate_kwargs(state: dict) -> dict:
     """Keyword arguments of ``workbench.generate`` for these control values.
 
-    Raises :class:`ControlError` naming the bad value (no track on, tempo out of range...).
+    Only renames: the values go to the engine as they are and ``generate`` raises a
+    WorkbenchError naming the field of a bad one (:func:`friendly_error` reports it).
     """
     s = copy.deepcopy(state)
-    text = str(s.get("progression", "")).strip()
-    if not text:
-        raise ControlError("Type a chord progression first, e.g. | C | Am | F | G |")
-    tempo = s.get("tempo")
-    try:
-        tempo = float(tempo)
-    except (TypeError, ValueError):
-        raise ControlError(f"Tempo {tempo!r} is not a number of beats per minute") from None
-    lo, hi = TEMPO_RANGE
-    if not lo <= tempo <= hi:
-        raise ControlError(f"Tempo {tempo:g} bpm is outside {lo}–{hi} bpm")
-    repeat = int(s.get("repeat", 1))
-    if not REPEAT_RANGE[0] <= repeat <= REPEAT_RANGE[1]:
-        raise ControlError(f"Repeat {repeat} times is outside {REPEAT_RANGE[0]}–{REPEAT_RANGE[1]}")
     strips = s.get("tracks", {})
     on = [name for name in tracks() if strips.get(name, {}).get("on", False)]
-    if not on:
-        raise ControlError("All tracks are off: switch on at least one of "
-                           + ", ".join(tracks()))
     key = s.get("key") or "auto"
-    swing = s.get("swing")
-    kwargs = {
-        "progression": text,
-        "style": str(s.get("style", "pop")),
+    tempo = s.get("tempo")
+    text = str(s.get("progression", "")).strip()
+    return {
+        "progression": _song_or_text(text, s.get("meter", "4/4")) if text else text,
+        "style": s.get("style", "pop"),
         "tracks": on,
-        "tempo": int(tempo) if float(tempo).is_integer() else tempo,
-        "meter": str(s.get("meter", "4/4")),
-        "key": None if key == "auto" else str(key),
-        "seed": int(s.get("seed", 0)),
-        "swing": None if swing is None else float(swing),
-        "humanize": float(s.get("humanize", 0.0)),
-        "intensity": float(s.get("intensity", 0.5)),
-        "instruments": {n: int(strips[n]["program"]) for n in on
-                        if int(strips[n].get("program", STYLE_PROGRAM)) >= 0},
-        "levels": {n: float(strips[n]["level"]) for n in on},
-        "density": {n: float(strips[n]["density"]) for n in on},
-        "count_in": bool(s.get("count_in", False)),
-        "repeat": repeat,
+        "tempo": int(tempo) if isinstance(tempo, float) and tempo.is_integer() else tempo,
+        "meter": s.get("meter", "4/4"),
+        "key": None if key == "auto" else key,
+        "seed": s.get("seed", 0),
+        "swing": s.get("swing"),
+        "humanize": s.get("humanize", 0.0),
+        "intensity": s.get("intensity", 0.5),
+        "instruments": {n: strips[n]["program"] for n in on
+                        if strips[n].get("program", STYLE_PROGRAM) != STYLE_PROGRAM},
+        "levels": {n: strips[n]["level"] for n in on},
+        "density": {n: strips[n]["density"] for n in on},
+        "count_in": s.get("count_in", False),
+        "repeat": s.get("repeat", 1),
+        "arc": s.get("arc", "build"),
     }
-    return kwargs
+
+
+def _song_or_text(text: str, meter: str):
+    """A text in song notation (form, header lines) is read as a Song; repeat is its choruses."""
+    from workbench.song.text import is_song_text, parse_song
+
+    return parse_song(text, meter=meter) if is_song_text(text) else text
 
 
 # --------------------------------------------------------------------------------------------
@@ -148,7 +154,7 @@ def generate_kwargs(state: dict) -> dict:
 class Check:
     ok: bool
     message: str                  # plain words, shown under the box
-    progression: object = None    # the parsed Progression when ok
+    progression: Any = None       # the parsed Progression when ok
     bar: int | None = None
     symbol: str | None = None
 
@@ -159,11 +165,18 @@ def check_progression(text: str, meter: str = "4/4") -> Check:
 
     if not str(text).strip():
         return Check(False, "Type a chord progression, e.g. | C | Am | F | G |")
+    song = None
     try:
-        prog = parse_progression(text, meter=meter)
+        song = _song_or_text(text, meter)
+        prog = song.progression() if not isinstance(song, str) else parse_progression(text, meter=meter)
     except Exception as exc:  # ProgressionError, ChordError, ValueError from the engine
         return Check(False, friendly_error(exc), None, getattr(exc, "bar", None),
                      getattr(exc, "symbol", None))
+    if not isinstance(song, str):
+        form = " ".join(sec.label or "-" for sec in song.sections)
+        name = f"“{song.title}”, " if song.title else ""
+        return Check(True, f"Song {name}{len(song.bars)} bars written, {prog.bars} played a "
+                           f"chorus, {prog.meter}, form {form}, key {song.key.name}", prog)
     bars = prog.bars
     how = "detected" if prog.key_detected else "given"
     return Check(True, f"{bars} bar{'s' if bars != 1 else ''} in {prog.meter}, "
@@ -177,6 +190,9 @@ def friendly_error(exc: BaseException) -> str:
     text = str(exc).strip() or exc.__class__.__name__
     if isinstance(exc, (ValueError, KeyError, TypeError)) and text:
         text = text[0].upper() + text[1:]
+    label = CONTROL_LABELS.get(getattr(exc, "field", None) or "")
+    if label and not bar and label.lower() not in text.lower():
+        text = f"{label}: {text}"  # which control to fix
     if symbol and bar and symbol not in text:
         text = f"Bar {bar}: “{symbol}”: {text}"
     elif bar and f"bar {bar}" not in text.lower():
@@ -214,4 +230,7 @@ def transpose_text(text: str, semitones: int, meter: str = "4/4") -> str:
     """The progression text moved by ``semitones`` (raises the engine's error if unreadable)."""
     from workbench import parse_progression
 
+    song = _song_or_text(text, meter)
+    if not isinstance(song, str):
+        return song.transpose(semitones).to_text()
     return parse_progression(text, meter=meter).transpose(semitones).to_text()

@@ -4,7 +4,7 @@
 //   notes        bytes: float32 x 6 per note = start, end (beats), pitch, velocity, track, row
 //   tracks       [{name, label, color, is_drum, count}]
 //   drum_rows    [{pitch, name}]           one row per drum sound, top to bottom
-//   chords       [{symbol, roman, start, duration, bar}]
+//   chords       [{symbol, roman, start, duration, bar, section}]  (section: label starting here)
 //   pitch_lo, pitch_hi, bars, beats_per_bar, length_beats, meter, tempo, key_name, title
 //   zoom         horizontal zoom factor (synced); autofit: fit the song in the width
 //   group        playhead bus id (a Player with the same group moves our playhead)
@@ -232,6 +232,10 @@ function render({ model, el: host }) {
         ctx.fillText(String(bar + 1), x + 3, RULER / 2);
       }
     }
+    // section labels of a song, in the ruler beside the bar number
+    ctx.font = "bold 11px system-ui, sans-serif";
+    ctx.fillStyle = "#b45309";
+    for (const c of chords) if (c.section) ctx.fillText(c.section, c.start * pxPerBeat + 18, RULER / 2);
     // chord lane
     ctx.fillStyle = "#f8fafc";
     ctx.fillRect(0, RULER, width, CHORD_LANE);

@@ -16,6 +16,7 @@ import html
 import logging
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,20 @@ def beats_per_bar(meter: str) -> float:
 
 def track_color(name: str, index: int) -> str:
     return TRACK_COLORS.get(name, _SPARE_COLORS[index % len(_SPARE_COLORS)])
+
+
+def section_starts(arrangement) -> dict[int, str]:
+    """Bar (on the arrangement's timeline) → the section label that starts there, for songs: a
+    new label, or the same one in the next chorus. Read from the arranger's plan, so that an
+    intro the band added is labelled and the sections after it sit where they are played."""
+    shift = 1 if getattr(arrangement, "count_in", False) else 0
+    out, before = {}, None
+    for bar in getattr(arrangement, "plan", None) or ():
+        here = (bar.section, bar.chorus)
+        if bar.section and here != before:
+            out[bar.bar + shift] = bar.section
+        before = here
+    return out
 
 
 def _roman(chord, key) -> str:
@@ -102,8 +117,10 @@ def roll_state(arrangement) -> dict:
                      "program": int(t.program), "color": track_color(t.name, t_index),
                      "is_drum": bool(t.is_drum), "count": k})
     key = arrangement.key
+    labels = section_starts(arrangement)
     chords = [{"symbol": ev.chord.symbol, "roman": _roman(ev.chord, key),
-               "start": float(ev.start), "duration": float(ev.duration), "bar": int(ev.bar) + 1}
+               "start": float(ev.start), "duration": float(ev.duration), "bar": int(ev.bar) + 1,
+               "section": labels.pop(int(ev.bar), "")}
               for ev in arrangement.chords]
     bars = int(arrangement.bars)
     return {
@@ -165,7 +182,7 @@ def arrangement_svg(arrangement, width: int = 960) -> str:
         f'<text x="6" y="14" font-size="12" font-weight="bold" fill="#1e293b">'
         f"{esc(s['title'])}</text>",
     ]
-    x = gutter + 250
+    x: float = gutter + 250
     for t in s["tracks"]:
         out.append(f'<rect x="{x}" y="5" width="9" height="9" fill="{t["color"]}"/>'
                    f'<text x="{x + 12}" y="13" font-size="10" fill="#334155">'
@@ -211,6 +228,10 @@ def arrangement_svg(arrangement, width: int = 960) -> str:
                    f'width="{_f(max(1.0, cw - 2))}" height="{lane - 4}" fill="{fill}"/>')
         out.append(f'<text x="{_f(cx + 3)}" y="{legend_h + ruler + 14}" font-size="11" '
                    f'font-weight="bold" fill="#1e293b">{esc(c["symbol"])}</text>')
+        if c.get("section"):
+            out.append(f'<text class="wb-section" x="{_f(cx + 16)}" y="{legend_h + 11}" '
+                       f'font-size="10" font-weight="bold" fill="#b45309">'
+                       f'{esc(c["section"])}</text>')
         if c["roman"]:
             out.append(f'<text x="{_f(cx + 3)}" y="{legend_h + ruler + 28}" font-size="10" '
                        f'font-family="serif" fill="#4338ca">{esc(c["roman"])}</text>')
@@ -268,7 +289,7 @@ def arrangement_mimebundle(arrangement, include=None, exclude=None) -> dict:
 
 def _widget_view(widget, include=None, exclude=None) -> dict:
     """The widget-view part of a widget's own mimebundle (no text/plain)."""
-    view = anywidget.AnyWidget._repr_mimebundle_(widget, include=include, exclude=exclude)
+    view: Any = anywidget.AnyWidget._repr_mimebundle_(widget, include=include, exclude=exclude)
     if isinstance(view, tuple):
         view = view[0]
     return {mime: value for mime, value in (view or {}).items() if mime != "text/plain"}
@@ -288,9 +309,9 @@ class PianoRoll(anywidget.AnyWidget):
     _css = HERE / "workbench.css"
 
     notes = traitlets.Bytes(b"").tag(sync=True)
-    tracks = traitlets.List([]).tag(sync=True)
-    drum_rows = traitlets.List([]).tag(sync=True)
-    chords = traitlets.List([]).tag(sync=True)
+    tracks: traitlets.List = traitlets.List([]).tag(sync=True)
+    drum_rows: traitlets.List = traitlets.List([]).tag(sync=True)
+    chords: traitlets.List = traitlets.List([]).tag(sync=True)
     pitch_lo = traitlets.Int(48).tag(sync=True)
     pitch_hi = traitlets.Int(72).tag(sync=True)
     bars = traitlets.Int(0).tag(sync=True)

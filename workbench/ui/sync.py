@@ -16,6 +16,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import ipywidgets as w
 
@@ -73,7 +74,7 @@ def project_folder() -> Path | None:
 
 def event_beat(event: dict):
     """(beat, playing, tempo) of a transport event, or None if it carries no position."""
-    data = event.get("data") if isinstance(event.get("data"), dict) else event
+    data: dict = event["data"] if isinstance(event.get("data"), dict) else event
     for name in ("currentBeat", "current_beat", "beat", "position"):
         if name in data:
             try:
@@ -124,7 +125,7 @@ class SyncPanel(w.VBox):
     LOST_AFTER = 3          # failed polls in a row
 
     def __init__(self, start: bool = False, roll=None, service_kwargs: dict | None = None):
-        self.handle = None
+        self.handle: Any = None  # a ServiceHandle or an AttachedHandle
         self.roll = roll
         self.service_kwargs = dict(service_kwargs or {})
         self.events: list[dict] = []
@@ -132,7 +133,7 @@ class SyncPanel(w.VBox):
         self.positions: dict[str, tuple] = {}   # plugin id -> its last transport position
         self.last_published: list[dict] = []
         self._lock = threading.Lock()
-        self._refresh_timer = None
+        self._refresh_timer: threading.Timer | None = None
         self._last_refresh = 0.0
         self._poll_stop: threading.Event | None = None
         self._failures = 0
@@ -313,9 +314,9 @@ class SyncPanel(w.VBox):
             if self._refresh_timer is not None:
                 return
             delay = max(0.0, interval - (time.monotonic() - self._last_refresh))
-            self._refresh_timer = threading.Timer(delay, self._timed_refresh)
-            self._refresh_timer.daemon = True
-            self._refresh_timer.start()
+            timer = self._refresh_timer = threading.Timer(delay, self._timed_refresh)
+            timer.daemon = True
+            timer.start()
 
     def _timed_refresh(self):
         with self._lock:
