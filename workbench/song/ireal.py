@@ -95,7 +95,8 @@ def read_ireal(text: str) -> SongList:
     if not links:
         raise SongError("no iReal Pro link: expected text holding irealb://... or irealbook://...",
                         token=str(text)[:40])
-    songs, errors = [], []
+    songs: list = []
+    errors: list = []
     # A playlist is tens of thousands of small lists and bars and no reference cycles: the
     # cyclic collector walking them while they are made was half the reading time.
     paused = gc.isenabled()
@@ -200,7 +201,7 @@ class _Chart:
         self.cells: list = []       # [chord | None | _HOLD, weight, small]
         self.alternates: list = []  # (cell index, Chord)
         self.flags: dict = {}
-        self.copy = None            # "x" / "r": the bar repeats earlier bars
+        self.copy: str | None = None  # "x" / "r": the bar repeats earlier bars
         self.then = None            # after "r": what the next (blank) bar plays
         self.small = False
         self.times = 0              # <3x>: the next } repeats this often
@@ -303,8 +304,8 @@ class _Chart:
                 f" al {jump.group(2).capitalize()}" if jump.group(2) else "")
         elif text.lower() == "fine":
             self.flags["fine"] = True
-        elif _TIMES_TEXT.match(text):
-            self.times = int(_TIMES_TEXT.match(text).group(1))
+        elif times := _TIMES_TEXT.match(text):
+            self.times = int(times.group(1))
         elif text:
             self.flags.setdefault("comments", []).append(text)
 

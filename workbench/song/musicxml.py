@@ -60,8 +60,8 @@ _ADD = {1: (9, -1), 2: (9, 0), 3: (9, 1), 4: (3, 0), 5: (11, 0), 6: (11, 1), 7: 
 _SUBTRACT = {0: 1, 2: 9, 3: 3, 4: 3, 5: 11, 7: 5, 9: 13, 10: 7, 11: 7, 8: 5, 6: 5}
 # canonical chord types by their interval set, to name what a kind and its degrees make
 _BY_SET: dict[frozenset, str] = {}
-for _name, (_degrees, _aliases) in CHORD_TYPES.items():
-    _BY_SET.setdefault(frozenset(i % 12 for i in parse_chord("C" + _name).intervals), _name)
+for _type, (_degrees, _aliases) in CHORD_TYPES.items():
+    _BY_SET.setdefault(frozenset(i % 12 for i in parse_chord("C" + _type).intervals), _type)
 _NOTE = re.compile(r"[A-G][b#]*")
 _JUMP_TEXT = re.compile(r"^\s*(D\.?\s*[CS]\.?|Da\s+Capo|Dal\s+Segno)(?:\s+al\s+(Coda|Fine))?\s*$", re.I)
 

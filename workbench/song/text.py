@@ -257,7 +257,7 @@ class _Reader:
             before = self.song.bars[-1]
             bar.chords, bar.alternates, bar.beats = list(before.chords), list(before.alternates), full
             return
-        entries = []  # [symbol or "/", Chord or None, length or None]
+        entries: list = []  # [symbol or "/", Chord or None, length or None]
         alternates = []
         for word, length in chords:
             if word.startswith("(") and word.endswith(")") and length is None:

@@ -48,7 +48,7 @@ def track_color(name: str, index: int) -> str:
 def section_starts(arrangement) -> dict[int, str]:
     """Bar (on the arrangement's timeline) → the section label that starts there, for songs: a
     new label, or the same one in the next chorus."""
-    prog = getattr(arrangement, "progression", None)
+    prog: Any = getattr(arrangement, "progression", None)
     sections = getattr(prog, "sections", None) or []
     shift = 1 if getattr(arrangement, "count_in", False) else 0
     out, before = {}, None
