@@ -7,6 +7,7 @@ to override).
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -55,32 +56,53 @@ def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60.
 
 
 @contextmanager
-def voila_app(folder: Path, log: Path, **env):
-    """``voila notebooks/app.ipynb`` on a free port, its kernel's sync service on another, MIDI
-    files into ``folder``; yields dict(url, service_port, folder, log)."""
-    voila = Path(sys.executable).parent / "voila"
-    if not voila.exists():
-        raise FileNotFoundError(f"voila is not installed in this environment ({voila})")
+def voila_app(folder: Path, log: Path, *args: str, **env):
+    """The app as ``make app`` runs it (``python -m workbench.ui.voila_app``, settings from
+    voila.json; ``args`` add or override, e.g. ``--pool_size=1``) on a free port, its sync
+    service on another, MIDI files into ``folder``; yields dict(url, service_port, folder, log,
+    pid)."""
     port, service_port = free_port(), free_port()
     env = dict(os.environ, ORCHESTRATOR_PORT=str(service_port), ORCHESTRATOR_FOLDER=str(folder),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
                **env)
     env.pop("PYTEST_CURRENT_TEST", None)
     with open(log, "w") as out:
         proc = subprocess.Popen(
-            [str(voila), str(ROOT / "notebooks" / "app.ipynb"), "--no-browser", f"--port={port}",
-             "--Voila.ip=127.0.0.1", "--Voila.root_dir=" + str(ROOT / "notebooks")],
+            [sys.executable, "-m", "workbench.ui.voila_app", "app.ipynb", f"--port={port}",
+             "--Voila.port_retries=0", *args],
             cwd=str(ROOT / "notebooks"), env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
     try:
         _wait_http(url, proc, log)
-        yield {"url": url, "service_port": service_port, "folder": folder, "log": log}
+        yield {"url": url, "service_port": service_port, "folder": folder, "log": log,
+               "pid": proc.pid}
     finally:
         proc.terminate()
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def kernel_counts(url: str) -> dict:
+    """``{"visitors", "pooled", "kernels", "max_kernels"}`` from the app's own status route."""
+    with urllib.request.urlopen(url + "workbench/api/kernels", timeout=10) as resp:
+        return json.loads(resp.read())
+
+
+def app_rss_mb(pid: int) -> float:
+    """Resident memory of the app: Voilà, its kernels and the sync service (MB)."""
+    import psutil
+
+    root = psutil.Process(pid)
+    total = 0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            total += proc.memory_info().rss
+        except psutil.Error:
+            pass                    # a kernel that ended meanwhile
+    return total / 2**20
 
 
 # Time from a click in the page to the piano roll redrawn with the new band (kernel round trip,
@@ -105,3 +127,36 @@ def click_to_redraw_ms(page, samples: int, timeout: float = 60_000) -> list[floa
         draws = int(page.locator(".wb-roll").first.get_attribute("data-draws"))
         times.append(page.evaluate(CLICK_TO_REDRAW_JS, draws))
     return times
+
+
+# Time from a click on Generate to the player saying Play would sound (data-audio="playable" or
+# "ready" for the new render), measured in the page; then, once all of it is here, the bytes of
+# compressed audio the page received for that render.
+CLICK_TO_PLAYABLE_JS = """() => new Promise((resolve) => {
+  const player = document.querySelector('.wb-player');
+  const before = player.dataset.version;
+  const t0 = performance.now();
+  let playable = null;
+  const check = () => {
+    if (player.dataset.version === before) return;
+    const state = player.dataset.audio;
+    if (playable === null && (state === 'playable' || state === 'ready')) {
+      playable = performance.now() - t0;
+    }
+    if (state === 'ready') {
+      obs.disconnect();
+      resolve({playable_ms: playable, ready_ms: performance.now() - t0,
+               bytes: Number(player.dataset.bytes), version: player.dataset.version});
+    }
+  };
+  const obs = new MutationObserver(check);
+  obs.observe(player, {attributes: true, attributeFilter: ['data-audio', 'data-version']});
+  document.querySelector('.wb-generate').click();
+})"""
+
+
+def click_to_playable(page, timeout: float = 120_000) -> dict:
+    """Click Generate in the open app; returns dict(playable_ms, ready_ms, bytes, version):
+    click -> Play would sound, click -> every block here, compressed bytes received."""
+    page.wait_for_selector(".wb-player[data-audio='ready']", timeout=timeout)
+    return page.evaluate(CLICK_TO_PLAYABLE_JS)

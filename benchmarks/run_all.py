@@ -26,6 +26,7 @@ BENCHMARKS = [
      ["--runs", "5", "--style", "swing", "--groove", "Swing"]),
     ("bench_server.py", [], ["--quick"]),
     ("bench_ui.py", ["--repeat", "30"], ["--repeat", "5"]),
+    ("bench_juce.py", ["--runs", "20"], ["--quick"]),
     ("arrangement_report.py", ["--summary"], ["--summary", "--styles", "rock,swing"]),
 ]
 

@@ -168,7 +168,7 @@ def _first(body: dict, *names):
 
 
 OPTIONS = ("swing", "humanize", "intensity", "count_in", "ending", "instruments", "levels",
-           "density")
+           "density", "intro", "arc")
 
 
 def parse_request(body) -> GenerationRequest:
@@ -227,6 +227,9 @@ def parse_request(body) -> GenerationRequest:
     req.key = body.get("key") or None
     req.duration = _number(body, ("duration",), None, 1, 4096)
     req.options = {name: body[name] for name in OPTIONS if body.get(name) is not None}
+    if req.duration is not None and "ending" not in req.options:
+        # A plugin asking for so many beats gets exactly that: a loop (no tonic tag bar after it)
+        req.options["ending"] = False
     rid = body.get("request_id") or body.get("id")
     req.request_id = str(rid)[:64] if rid is not None else None
     return req

@@ -70,7 +70,9 @@ class Arrangement:
     progression: Progression | None = None  # the Progression played
     swing: float = 0.0
     count_in: bool = False
-    offset: float = 0.0  # beat where bar 1 of the progression starts (one bar with a count-in)
+    offset: float = 0.0  # beat where bar 1 of the progression starts (after count-in and intro)
+    intro_bars: int = 0  # bars of intro the arranger put before bar 1
+    plan: list = field(default_factory=list, repr=False)  # the arranger's BarPlan per bar
 
     # -- summaries -------------------------------------------------------------------------------
     @property
@@ -101,6 +103,7 @@ class Arrangement:
             "swing": self.swing,
             "count_in": self.count_in,
             "offset": self.offset,
+            "intro_bars": self.intro_bars,
             "chords": [
                 {"symbol": ev.chord.symbol, "start": ev.start, "duration": ev.duration,
                  "bar": ev.bar}
@@ -168,6 +171,56 @@ class Arrangement:
         entries.append(("band", self.file_suffix("band"),
                         lambda: midi.smf([conductor, *(chunks[n] for n in self.tracks)])))
         return midi.write_files(folder, entries, timestamp)
+
+    # -- audio -----------------------------------------------------------------------------------
+    def render(self, path, *, stems: bool = False, format: str | None = None,
+               timestamp: str | None = None, soundfont=None, engine: str = "auto",
+               sample_rate: int = 44100, loudness: float = -14.0,
+               overwrite: bool = False) -> list[Path]:
+        """Render the band to audio files, loudness-normalised; returns the paths (band last).
+
+        ``path`` ending in ``.wav`` or ``.flac``: the mix goes there (format from the extension)
+        and, with ``stems``, one file per track beside it (``song.wav`` -> ``song_bass.wav``...).
+        Any other ``path`` is a folder laid out like :meth:`write`:
+        ``folder/{track}/{timestamp}_{track}_{key}_{tempo}.wav`` and ``folder/band/...``, the
+        MIDI files' names; ``format`` is ``"wav"`` (default), ``"flac"`` or ``"wav,flac"``.
+
+        The mix is ``loudness`` LUFS integrated (less if its peak would pass -1 dBFS); stems
+        share its gain, so they add up to the mix. Same song, same bytes (with FluidSynth and
+        with the built-in synthesiser). Files appear atomically and are never overwritten
+        unless ``overwrite``.
+
+        >>> band.render("song.flac", stems=True)              # doctest: +SKIP
+        [PosixPath('song_bass.flac'), ..., PosixPath('song.flac')]
+        """
+        from workbench import audio
+
+        path = Path(path)
+        file_mode = path.suffix.lower() in (".wav", ".flac")
+        if not file_mode and path.suffix.lower() in audio.OTHER_AUDIO_EXTENSIONS:
+            audio.format_of(path)               # an error naming the formats written
+        formats = [f.strip().lower() for f in (format or "wav").split(",") if f.strip()]
+        for f in formats:
+            audio.check_format(f)
+        if file_mode and format is not None and formats != [audio.format_of(path)]:
+            raise audio.WorkbenchError(f"format {format!r} does not match the file name "
+                                       f"{str(path)!r}", field="format", value=format)
+        names = [*self.tracks, "band"] if stems else ["band"]
+        targets = {name: path if name == "band" else path.with_name(
+            f"{path.stem}_{name}{path.suffix}") for name in names}
+        if file_mode and not overwrite:
+            for target in targets.values():     # before rendering: no half-written set
+                if target.exists():
+                    raise FileExistsError(f"{str(target)!r} exists; choose another name or "
+                                          "pass overwrite=True")
+        mix = audio.mixdown(self, soundfont=soundfont, engine=engine, sample_rate=sample_rate,
+                            loudness=loudness)
+        parts = {name: mix.parts()[name] for name in names}
+        if file_mode:
+            return [audio.write_audio(targets[name], samples, mix.sample_rate, overwrite)
+                    for name, samples in parts.items()]
+        named = {name: (self.file_suffix(name), samples) for name, samples in parts.items()}
+        return audio.write_parts(path, named, mix.sample_rate, formats, timestamp)
 
     # -- display ---------------------------------------------------------------------------------
     def __repr__(self) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from workbench.instruments import TRACKS
 
@@ -52,12 +53,17 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--tracks", default=",".join(TRACKS), help="comma-separated, default all")
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--swing", type=float, default=None, help="0 straight .. 0.67 triplet .. 1")
-    g.add_argument("--humanize", type=float, default=0.0, help="0 exact .. 1 loose")
+    g.add_argument("--humanize", type=float, default=None,
+                   help="0 exact .. 1 loose (default: the band's natural feel, 0.5)")
     g.add_argument("--intensity", type=float, default=0.5, help="0 soft and sparse .. 1 busy")
     g.add_argument("--count-in", action="store_true", help="one bar of sticks first")
     g.add_argument("--loop", action="store_true",
                    help="no held final chord: keep the groove to the end, for looping")
     g.add_argument("--repeat", type=int, default=1, help="play the progression N times")
+    g.add_argument("--arc", default="build",
+                   help="build (default), flat, or intensities per chorus, e.g. 0.3,0.5,0.8")
+    g.add_argument("--intro", action=argparse.BooleanOptionalAction, default=None,
+                   help="an intro in the style before bar 1 (default: off for a progression)")
     g.add_argument("--program", action="append", default=[], metavar="TRACK=PROGRAM",
                    help="GM program for a track, number or name (repeatable)")
     g.add_argument("--level", action="append", default=[], metavar="TRACK=0..1",
@@ -66,10 +72,42 @@ def _parser() -> argparse.ArgumentParser:
                    help="how busy a track plays (repeatable)")
     g.add_argument("--timestamp", default=None, help="YYYYMMDDHHMMSS (default: now)")
     g.add_argument("--out", default="generated_accompaniments", help="output folder")
+    r = sub.add_parser("render", help="the same as generate, as loudness-normalised audio files "
+                       "(WAV/FLAC): the mix and, with --stems, one file per track")
+    for action in g._actions[1:]:                 # every generate option, then the audio ones
+        r._add_action(action)
+    r.add_argument("--format", default="wav", help="wav, flac or wav,flac (with --out FILE.wav "
+                   "or FILE.flac: from the extension)")
+    r.add_argument("--stems", action="store_true", help="one file per track besides the mix")
+    r.add_argument("--loudness", type=float, default=-14.0, help="LUFS of the mix (default -14)")
+    r.add_argument("--soundfont", default=None, help="GM soundfont (default: found)")
+    r.add_argument("--midi", action="store_true", help="also write the MIDI files, same names")
     sub.add_parser("styles", help="list the styles")
     ls = sub.add_parser("songs", help="list the songs of a playlist, file or link")
     ls.add_argument("source", metavar="FILE_OR_LINK")
+    sub.add_parser("programs", help="list the General MIDI instruments (for --program)")
     return p
+
+
+def _render(args, arrangement) -> int:
+    """Audio files in the MIDI files' layout and names (see ``Arrangement.render``)."""
+    timestamp = args.timestamp
+    if args.midi:
+        midi_paths = arrangement.write(args.out, timestamp=timestamp)
+        timestamp = midi_paths[-1].name[:14]
+        for path in midi_paths:
+            print(path)
+    from workbench.audio import AudioError
+
+    fmt = None if args.out.lower().endswith((".wav", ".flac")) else args.format
+    try:
+        paths = arrangement.render(args.out, stems=args.stems, format=fmt, timestamp=timestamp,
+                                   soundfont=args.soundfont, loudness=args.loudness)
+    except AudioError as exc:          # no soundfont at the given path, FluidSynth missing...
+        raise ValueError(str(exc)) from None
+    for path in paths:
+        print(path)
+    return 0
 
 
 def _pairs(option, items, convert=str):
@@ -103,6 +141,11 @@ def _generate(args) -> int:
     from workbench.band.generate import generate
     from workbench.band.styles import get_style
 
+    out = Path(args.out)
+    to_file = args.command == "render" and args.out.lower().endswith((".wav", ".flac"))
+    if out.exists() and not out.is_dir() and not to_file:
+        raise ValueError(f"--out {args.out!r} is a file, not a folder: give a folder for the "
+                         f"MIDI files")
     if (args.song is None) == (args.progression is None):
         raise ValueError("give a progression or --song FILE_OR_LINK (one of them)")
     if args.song is not None:
@@ -115,13 +158,21 @@ def _generate(args) -> int:
         tempo = args.tempo if args.tempo is not None else get_style(args.style or "pop").default_tempo
     arrangement = generate(
         source, style=args.style, tracks=args.tracks, tempo=tempo, meter=args.meter,
-        key=args.key, seed=args.seed, swing=args.swing, humanize=args.humanize,
+        key=args.key, seed=args.seed, swing=args.swing,
         intensity=args.intensity, count_in=args.count_in, repeat=args.repeat,
-        ending=not args.loop, choruses=args.choruses,
+        ending=not args.loop, choruses=args.choruses, arc=args.arc, intro=args.intro,
+        **({} if args.humanize is None else {"humanize": args.humanize}),
         instruments=_pairs("--program", args.program, _program) or None,
         levels=_pairs("--level", args.level, float) or None,
         density=_pairs("--density", args.density, float) or None)
-    for path in arrangement.write(args.out, timestamp=args.timestamp):
+    if args.command == "render":
+        return _render(args, arrangement)
+    try:
+        paths = arrangement.write(out, timestamp=args.timestamp)
+    except OSError as exc:
+        raise OSError(f"cannot write the MIDI files into --out {args.out!r}: "
+                      f"{exc.strerror or exc}") from None
+    for path in paths:
         print(path)
     return 0
 
@@ -130,7 +181,7 @@ def _styles() -> int:
     from workbench.band.styles import styles
 
     for s in styles():
-        swing = f", swing {s.default_swing:g}" if s.default_swing else ""
+        swing = f", {swing_text(s.default_swing)}" if s.default_swing else ""
         print(f"{s.name:8} {', '.join(s.meters):20} {s.default_tempo:3d} bpm{swing}: {s.description}")
     return 0
 
@@ -151,6 +202,27 @@ def _songs(args) -> int:
         print(f"{index:4d}  {item.title or '(untitled)'} | {item.composer or '-'} | "
               f"{item.key.name} | {item.meter} | {tempo} | {style} | {len(item.bars)} bars | {form}")
     return 0
+def swing_text(swing: float) -> str:
+    """Swing as a musician reads it: the long:short ratio of a swung pair (0 straight 1:1,
+    2/3 triplet 2:1, 1 dotted 3:1).
+
+    >>> swing_text(2 / 3), swing_text(0.62), swing_text(0)
+    ('swing 2:1 (triplet)', 'swing 1.9:1', 'straight')
+    """
+    if swing <= 0:
+        return "straight"
+    long = 0.5 + 0.25 * min(swing, 1.0)       # the long note's share of the pair
+    ratio = long / (1 - long)
+    label = f"{ratio:.1f}".rstrip("0").rstrip(".")
+    return f"swing {label}:1" + (" (triplet)" if label == "2" else "")
+
+
+def _programs() -> int:
+    from workbench.instruments import GM_PROGRAMS
+
+    for number, name in enumerate(GM_PROGRAMS):
+        print(f"{number:3d} {name}")
+    return 0
 
 
 def main(argv=None) -> int:
@@ -160,6 +232,8 @@ def main(argv=None) -> int:
             return _styles()
         if args.command == "songs":
             return _songs(args)
+        if args.command == "programs":
+            return _programs()
         return _generate(args)
     except (ValueError, OSError) as exc:  # ChordError, ProgressionError are ValueErrors
         print(f"workbench: error: {exc}", file=sys.stderr)

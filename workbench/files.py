@@ -130,9 +130,22 @@ class FolderLock:
             import fcntl
         except ImportError:
             return self
-        self.fd = os.open(self.path, os.O_RDONLY)
-        fcntl.flock(self.fd, fcntl.LOCK_EX)
-        return self
+        path = Path(self.path)
+        while True:
+            path.mkdir(parents=True, exist_ok=True)
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:  # removed by the writer before us (no empty temp/ left)
+                continue
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                current = os.stat(path).st_ino == os.fstat(fd).st_ino
+            except FileNotFoundError:
+                current = False
+            if current:
+                self.fd = fd
+                return self
+            os.close(fd)  # we locked a temp/ that was removed meanwhile: lock the new one
 
     def __exit__(self, *exc) -> None:
         if self.fd is not None:

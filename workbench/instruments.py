@@ -122,9 +122,27 @@ def program_number(value) -> int:
         for number, name in enumerate(GM_PROGRAMS):
             if name.lower() == wanted:
                 return number
-        raise WorkbenchError(f"unknown GM program name {value!r}", field="instruments",
-                             value=value)
+        raise WorkbenchError(_unknown_program(text), field="instruments", value=value,
+                             valid=GM_PROGRAMS)
     raise WorkbenchError(f"not a GM program: {value!r}", field="instruments", value=value)
+
+
+def _unknown_program(text: str) -> str:
+    """Names like the one given (a word of it, or spelt alike), then where to find them all.
+
+    >>> _unknown_program("piano")[:60]
+    "unknown GM program name 'piano'; did you mean 'Acoustic Gran"
+    """
+    import difflib
+
+    wanted = text.lower()
+    like = [n for n in GM_PROGRAMS if any(word in n.lower().split() for word in wanted.split())]
+    like += [n for n in difflib.get_close_matches(text, GM_PROGRAMS, n=4, cutoff=0.6)
+             if n not in like]
+    hint = f"; did you mean {', '.join(repr(n) for n in like[:6])}?" if like else ""
+    return (f"unknown GM program name {text!r}{hint} Use a number 0-127 or one of the 128 "
+            f"General MIDI names: `workbench programs` lists them (a Rhodes is "
+            f"'Electric Piano 1', a Hammond 'Drawbar Organ').")
 
 
 def program_name(program: int, is_drum: bool = False) -> str:

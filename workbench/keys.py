@@ -181,9 +181,14 @@ _SUFFIX = {
 def roman_numeral(chord: Chord, key: Key) -> str:
     """The chord's roman numeral in the key; case follows the chord's third.
 
+    A chord tone in the bass is an inversion, in figured-bass style: triads ``6`` and ``64``,
+    seventh chords ``65``, ``43`` and ``42``. Another bass note (``C/D``) leaves it as it is.
+
     >>> from workbench.chords import parse_chord
     >>> [roman_numeral(parse_chord(s), Key(0)) for s in ("C", "Am7", "G7", "Bb", "F/A")]
-    ['I', 'vi7', 'V7', 'bVII', 'IV']
+    ['I', 'vi7', 'V7', 'bVII', 'IV6']
+    >>> [roman_numeral(parse_chord(s), Key(0)) for s in ("C/E", "C/G", "G7/B", "G7/D", "G7/F")]
+    ['I6', 'I64', 'V65', 'V43', 'V42']
     """
     if chord.is_no_chord:
         return "N.C."
@@ -192,4 +197,21 @@ def roman_numeral(chord: Chord, key: Key) -> str:
     numeral = _NUMERALS[degree]
     if chord.has_minor_third or chord.quality in ("dim", "dim7", "m7b5"):
         numeral = numeral.lower()
-    return prefix + numeral + _SUFFIX.get(chord.quality, chord.quality)
+    return prefix + numeral + _inversion(chord, _SUFFIX.get(chord.quality, chord.quality))
+
+
+_TRIADS = {"maj", "m", "dim", "aug"}
+_SEVENTHS = {"7", "maj7", "m7", "m7b5", "dim7", "mMaj7", "aug7"}
+
+
+def _inversion(chord: Chord, suffix: str) -> str:
+    """The suffix with the inversion figure of the chord's bass (see :func:`roman_numeral`)."""
+    if chord.bass is None or chord.bass == chord.root or chord.bass not in chord.pitch_classes:
+        return suffix
+    above = (chord.bass - (chord.root or 0)) % 12  # (a chord with a bass has a root)
+    step = "third" if above in (3, 4) else "fifth" if above in (6, 7, 8) else "seventh"
+    if chord.quality in _TRIADS and step != "seventh":
+        return suffix + {"third": "6", "fifth": "64"}[step]
+    if chord.quality in _SEVENTHS:
+        return suffix.removesuffix("7") + {"third": "65", "fifth": "43", "seventh": "42"}[step]
+    return suffix

@@ -181,11 +181,50 @@ def write_files(folder, entries, timestamp=None) -> list[Path]:
     """
     folder = Path(folder)
     temp = folder / "temp"
-    temp.mkdir(parents=True, exist_ok=True)
-    for sub in dict.fromkeys(sub for sub, _, _ in entries):
-        (folder / sub).mkdir(exist_ok=True)
-    with FolderLock(temp):
-        return _write_locked(folder, temp, entries, timestamp)
+    made = _make_dirs([temp, *(folder / sub for sub in dict.fromkeys(s for s, _, _ in entries))])
+    try:
+        with FolderLock(temp):
+            paths = _write_locked(folder, temp, entries, timestamp)
+            # no empty temp/ left in the user's folder; removed under the lock, so a writer
+            # waiting for it sees it is gone and makes a new one (FolderLock). A sync
+            # service's folder (it has meta/) keeps its temp/: the service writes there too.
+            if not (folder / "meta").is_dir():
+                _remove_empty([temp])
+    except BaseException:
+        _remove_empty(made)         # a failed run leaves no empty folder tree behind
+        raise
+    return paths
+
+
+def _make_dirs(dirs) -> list[Path]:
+    """Create the folders (parents too); return the ones created, deepest first."""
+    made: list[Path] = []
+    try:
+        _make_missing(dirs, made)
+    except BaseException:
+        _remove_empty(sorted(made, key=lambda p: len(p.parts), reverse=True))
+        raise
+    return sorted(set(made), key=lambda p: len(p.parts), reverse=True)
+
+
+def _make_missing(dirs, made: list[Path]) -> None:
+    for d in dirs:
+        missing = []
+        p = d
+        while not p.exists() and p != p.parent:
+            missing.append(p)
+            p = p.parent
+        for m in reversed(missing):
+            m.mkdir(exist_ok=True)
+            made.append(m)
+
+
+def _remove_empty(dirs) -> None:
+    for d in dirs:
+        try:
+            d.rmdir()               # only if empty; another writer's files keep it
+        except OSError:
+            pass
 
 
 def _write_locked(folder: Path, temp: Path, entries, timestamp) -> list[Path]:

@@ -44,7 +44,7 @@ def voila_app(artifacts, tmp_path_factory):
     if not (Path(sys.executable).parent / "voila").exists():
         pytest.skip("voila is not installed in this environment")
     with run_voila(tmp_path_factory.mktemp("generated"), artifacts / "voila.log",
-                   WORKBENCH_UI_LOG=str(artifacts / "ui.log")) as app:
+                   "--pool_size=1", WORKBENCH_UI_LOG=str(artifacts / "ui.log")) as app:
         yield app
 
 

@@ -158,3 +158,64 @@ def test_long_song_redraw_and_audio_progress(page, voila_app, artifacts):
     page.wait_for_selector(".wb-player[data-audio='ready']", timeout=TIMEOUT)
     assert page.locator(".wb-player[data-progress='shown']").count() == 0
     assert "Traceback" not in page.content()
+
+
+CONTROL_ROLES = ("textbox", "combobox", "slider", "spinbutton", "checkbox", "button", "radio",
+                 "switch", "tab", "link")
+
+
+def unnamed_controls(snapshot: str) -> list[str]:
+    """Lines of an ARIA snapshot for a control without an accessible name (``- slider``)."""
+    import re
+
+    roles = "|".join(CONTROL_ROLES)
+    pattern = re.compile(rf"^\s*- ({roles})(:|\s*\[|$)")
+    return [line for line in snapshot.splitlines() if pattern.match(line)]
+
+
+def test_keyboard_and_screen_reader(page, voila_app, artifacts):
+    page.goto(voila_app["url"], timeout=TIMEOUT)
+    page.wait_for_selector(ROLL, timeout=TIMEOUT)
+    app = page.locator(".wb-app").first
+    # every control has an accessible name, in every tab
+    snapshots = []
+    for tab in ("Band", "Feel & variation", "Sync to DAW"):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_selector("[aria-label='Bass instrument']", state="attached",
+                               timeout=TIMEOUT)
+        snapshots.append(app.aria_snapshot())
+    (artifacts / "aria_snapshot.txt").write_text("\n\n".join(snapshots))
+    for snapshot in snapshots:
+        assert unnamed_controls(snapshot) == [], snapshot
+    assert 'slider "Tempo (bpm)"' in snapshots[0] and 'textbox "Chord progression"' in snapshots[0]
+    page.get_by_role("tab", name="Band").click()
+
+    # Generate is one Tab away from the chord box
+    box = page.get_by_role("textbox", name="Chord progression")
+    box.focus()
+    presses = 0
+    while page.evaluate("() => document.activeElement.textContent.trim()") != "Generate":
+        assert presses < 3, "Generate is not within a few Tab presses of the chord box"
+        page.keyboard.press("Tab")
+        presses += 1
+
+    # Ctrl+Enter in the chord box presses Generate (live preview off: only Generate draws)
+    page.get_by_role("checkbox", name="live preview").uncheck()
+    box.fill(EIGHT_BARS)
+    page.locator(".wb-progression-check .wb-ok", has_text="8 bars").wait_for(timeout=TIMEOUT)
+    assert page.locator(".wb-roll[data-bars='8']").count() == 0
+    box.press("Control+Enter")
+    page.wait_for_selector(".wb-roll[data-ready='1'][data-bars='8']", timeout=TIMEOUT)
+
+
+def test_an_error_marks_the_result_stale(page, voila_app):
+    page.goto(voila_app["url"], timeout=TIMEOUT)
+    page.wait_for_selector(ROLL, timeout=TIMEOUT)
+    page.locator(".wb-progression textarea").fill("| C | Am | Hx7 | G |")
+    page.wait_for_selector(".wb-stale .wb-roll", timeout=TIMEOUT)
+    page.wait_for_selector(".wb-stale .wb-player", timeout=TIMEOUT)     # audio and WAV links
+    assert "Out of date" in page.inner_text(".wb-roll-title")
+    assert "out of date" in page.inner_text(".wb-downloads")
+    page.locator(".wb-progression textarea").fill("| C | Am | F | G |")
+    page.wait_for_selector(".wb-stale", state="detached", timeout=TIMEOUT)
+    assert "Out of date" not in page.inner_text(".wb-roll-title")

@@ -15,7 +15,9 @@ def test_defaults_all_five_tracks_bar_one_at_beat_zero():
     assert isinstance(a, Arrangement)
     assert list(a.tracks) == list(TRACKS) == ["bass", "drums", "keys", "pad", "guitar"]
     assert a.style == "pop" and a.tempo == 120 and a.meter == "4/4" and a.seed == 0
-    assert a.bars == 8 and a.length_beats == 32.0 and a.offset == 0.0
+    # eight bars and, as the last chord (G7) is not the tonic, a bar on C to end on
+    assert a.bars == 9 and a.length_beats == 36.0 and a.offset == 0.0 and a.intro_bars == 0
+    assert a.chords[-1].chord.symbol == "C" and a.chords[-1].start == 32.0
     assert a.key.short == "Cmaj"
     assert a.chords[0].start == 0.0
     assert min(n.start for t in a.tracks.values() for n in t.notes) == 0.0
@@ -138,20 +140,20 @@ def test_intensity_is_louder_and_busier():
     assert mean(hi) > mean(lo) + 10
     assert len(hi.tracks["drums"].notes) > len(lo.tracks["drums"].notes)
     assert any(n.pitch == 46 for n in hi.tracks["drums"].notes)  # open hat into the bar
-    quiet = workbench.generate(PROG, style="rock", seed=1, intensity=0.0)
+    quiet = workbench.generate(PROG, style="rock", seed=1, intensity=0.0, humanize=0)
     assert {n.start % 1 for n in quiet.tracks["drums"].notes if n.pitch == 42} == {0.0}
 
 
 def test_swing_moves_the_offbeats():
-    straight = workbench.generate(PROG, style="pop", tracks=["drums"], swing=0.0)
-    swung = workbench.generate(PROG, style="pop", tracks=["drums"], swing=2 / 3)
+    straight = workbench.generate(PROG, style="pop", tracks=["drums"], swing=0.0, humanize=0)
+    swung = workbench.generate(PROG, style="pop", tracks=["drums"], swing=2 / 3, humanize=0)
     hats = lambda a: sorted({round(n.start % 1, 3) for n in a.tracks["drums"].notes if n.pitch == 42})  # noqa: E731
     assert 0.5 in hats(straight) and 0.667 not in hats(straight)
     assert 0.667 in hats(swung) and 0.5 not in hats(swung)
 
 
 def test_humanize_zero_is_the_grid_and_humanize_loosens():
-    exact = workbench.generate(PROG, style="rock", tracks=["drums", "bass"], seed=3)
+    exact = workbench.generate(PROG, style="rock", tracks=["drums", "bass"], seed=3, humanize=0)
     assert all(abs(n.start * 4 - round(n.start * 4)) < 1e-9 for n in exact.tracks["drums"].notes)
     loose = workbench.generate(PROG, style="rock", tracks=["drums", "bass"], seed=3, humanize=1.0)
     off = [n for n in loose.tracks["drums"].notes if abs(n.start * 4 - round(n.start * 4)) > 1e-6]
@@ -188,19 +190,19 @@ def test_repeat_plays_the_progression_again_and_ends_once():
 def test_meter_given_with_a_progression_reparses_it():
     prog = workbench.parse_progression("| G | Em | C | D |")
     a = workbench.generate(prog, style="waltz", meter="3/4")
-    assert a.meter == "3/4" and a.length_beats == 12.0
+    assert a.meter == "3/4" and a.length_beats == 15.0  # four bars and the tag on G
 
 
 def test_containers_summaries():
     a = workbench.generate(PROG, style="bossa", tempo=128, seed=2)
     d = a.to_dict()
-    assert d["key"] == "Cmaj" and d["bars"] == 8 and d["tempo"] == 128 and d["style"] == "bossa"
+    assert d["key"] == "Cmaj" and d["bars"] == 9 and d["tempo"] == 128 and d["style"] == "bossa"
     assert d["tracks"]["bass"]["notes"] == len(a.tracks["bass"].notes)
     assert d["chords"][0]["symbol"] == "C"
     import json
 
     json.dumps(d)
-    assert a.duration_seconds == pytest.approx(32 * 60 / 128)
+    assert a.duration_seconds == pytest.approx(36 * 60 / 128)
     arr = a.notes_array("bass")
     assert arr.shape == (len(a.tracks["bass"].notes), 4)
     assert "bossa" in repr(a) and "Cmaj" in repr(a) and "bass:" in repr(a)
@@ -228,7 +230,8 @@ def test_without_ending_the_last_bar_grooves_like_the_others():
 
     for name in ("bass", "keys", "guitar"):
         assert strikes(held, name, 3) == 1, name
-        assert strikes(loop, name, 3) >= 3 and strikes(loop, name, 1) >= 3, name
+        # (the rock keys hold half notes under the guitar: two strokes a bar)
+        assert strikes(loop, name, 3) >= 2 and strikes(loop, name, 1) >= 2, name
     assert not [n for n in loop.tracks["drums"].notes if n.pitch == 49 and n.end == 16.0]
 
 

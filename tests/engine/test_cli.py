@@ -59,6 +59,7 @@ def test_styles_lists_every_style_with_meters():
     (("generate", "| C | G |", "--tempo", "500"), "tempo"),
     (("generate", "| C | G |", "--swing", "2"), "swing"),
     (("generate", "| C | G |", "--tempo", "fast"), "tempo"),
+    (("generate", "| C | G |", "--arc", "loud"), "'loud'"),
     (("generate",), "progression"),
     ((), "command"),
 ])
@@ -99,15 +100,16 @@ def test_per_track_options(tmp_path):
 def test_loop_keeps_the_groove_to_the_end(tmp_path):
     import pretty_midi
 
-    def last_bar_bass_starts(*extra):
+    def last_bar_bass_starts(*extra, bar_seconds=2.0):
         out = tmp_path / ("loop" if extra else "held")
         r = run("generate", "| C | G |", "--style", "rock", "--tracks", "bass", "--out", str(out),
                 *extra)
         assert r.returncode == 0, r.stderr
         notes = pretty_midi.PrettyMIDI(r.stdout.split()[0]).instruments[0].notes
-        return len({n.start for n in notes if n.start >= 2.0})  # bar 2 at 120 bpm
+        return len({n.start for n in notes if n.start >= bar_seconds})  # 2 s a bar at 120 bpm
 
-    assert last_bar_bass_starts() == 1
+    # held: the band resolves G to a held bar of C (the tonic tag), bar 3
+    assert last_bar_bass_starts(bar_seconds=4.0) == 1
     assert last_bar_bass_starts("--loop") >= 3
 
 
@@ -117,3 +119,41 @@ def test_console_script_runs():
         pytest.skip("project not installed into this interpreter's environment")
     r = subprocess.run([str(script), "styles"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "swing" in r.stdout
+
+
+def test_unknown_program_name_says_how_to_find_the_names(tmp_path):
+    r = run("generate", "| C | F |", "--program", "keys=Rhodes", "--out", str(tmp_path / "o"))
+    assert r.returncode == 2
+    assert "'Rhodes'" in r.stderr and "workbench programs" in r.stderr
+    assert "Electric Piano 1" in r.stderr
+    r = run("generate", "| C | F |", "--program", "keys=piano", "--out", str(tmp_path / "o"))
+    assert "'Acoustic Grand Piano'" in r.stderr
+    listing = run("programs")
+    assert listing.returncode == 0 and "  4 Electric Piano 1" in listing.stdout.splitlines()
+    assert len(listing.stdout.splitlines()) == 128
+
+
+def test_a_failed_run_leaves_no_folder_and_a_good_run_no_temp(tmp_path):
+    r = run("generate", "| C | Hx7 |", "--out", str(tmp_path / "new" / "out"))
+    assert r.returncode == 2 and not (tmp_path / "new").exists()
+    r = run("generate", "| C | F |", "--out", str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "band", "bass", "drums", "guitar", "keys", "pad"]
+
+
+@pytest.mark.parametrize("out,message", [
+    ("/etc/passwd", "--out '/etc/passwd' is a file, not a folder"),
+    ("/etc/passwd/x", "cannot write the MIDI files into --out '/etc/passwd/x'"),
+])
+def test_out_that_is_a_file_is_named(out, message):
+    r = run("generate", "| C | F |", "--out", out)
+    assert r.returncode == 2
+    assert r.stderr.strip() == f"workbench: error: {message}" or message in r.stderr
+    assert "Errno" not in r.stderr and "temp" not in r.stderr
+
+
+def test_styles_print_swing_as_a_ratio():
+    out = run("styles").stdout
+    assert "swing 2:1 (triplet)" in out          # shuffle
+    assert "0.6666" not in out and "swing 0." not in out

@@ -64,3 +64,10 @@ def test_roman_numerals():
 def test_detect_key_accepts_chords_and_ignores_no_chord():
     assert detect_key([parse_chord(s) for s in ("N.C.", "Dm7", "G7", "Cmaj7")]) == Key(0, "major")
     assert detect_key([]) == Key(0, "major")
+
+
+def test_roman_numerals_of_inversions():
+    c = Key(0)
+    assert [roman_numeral(parse_chord(s), c) for s in
+            ("C/E", "C/G", "F/A", "G7/B", "G7/D", "G7/F", "Bm7b5/F", "C/D")] == [
+        "I6", "I64", "IV6", "V65", "V43", "V42", "viiø43", "I"]

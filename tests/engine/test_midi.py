@@ -148,7 +148,7 @@ def test_names_and_layout(arr, tmp_path):
     assert [p.relative_to(tmp_path).as_posix() for p in paths] == [
         f"{t}/20261123103000_{t}_{key}_97.mid" for t in list(arr.tracks) + ["band"]]
     assert paths == arr.track_paths(tmp_path, "20261123103000")
-    assert list((tmp_path / "temp").iterdir()) == []
+    assert not (tmp_path / "temp").exists()
     assert all(p.read_bytes()[:4] == b"MThd" for p in paths)
 
 
@@ -200,7 +200,7 @@ def test_concurrent_writers_do_not_collide(arr, tmp_path):
     names = [p for r in results for p in r]
     assert len(names) == len(set(names)) == 8 * 6
     assert len({r[-1].name[:14] for r in results}) == 8
-    assert list((tmp_path / "temp").iterdir()) == []
+    assert not (tmp_path / "temp").exists()
 
 
 def test_writers_in_several_processes_do_not_collide(tmp_path):
@@ -216,7 +216,7 @@ def test_writers_in_several_processes_do_not_collide(tmp_path):
     assert len(bands) == len(set(bands)) == 20
     for name in ("bass", "drums", "keys", "pad", "guitar"):
         assert len(list((tmp_path / name).iterdir())) == 20
-    assert list((tmp_path / "temp").iterdir()) == []
+    assert not (tmp_path / "temp").exists()
 
 
 def test_atomic_no_partial_file_visible(arr, tmp_path, monkeypatch):
@@ -251,10 +251,28 @@ def test_failed_write_leaves_no_temp_files(arr, tmp_path, monkeypatch):
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError):
         arr.write(tmp_path, timestamp="20261123103000")
-    assert list((tmp_path / "temp").iterdir()) == []
+    assert not (tmp_path / "temp").exists()
+    assert list(tmp_path.iterdir()) == []      # no empty folder tree either
     monkeypatch.undo()
     # the names were released: the same timestamp is free again
     assert "20261123103000_" in arr.write(tmp_path, timestamp="20261123103000")[0].name
+
+
+def test_a_failed_write_into_a_new_folder_removes_the_folders_it_made(arr, tmp_path,
+                                                                    monkeypatch):
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        arr.write(tmp_path / "new" / "takes")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_service_folder_keeps_its_temp(arr, tmp_path):
+    (tmp_path / "meta").mkdir()
+    arr.write(tmp_path, timestamp="20261123103000")
+    assert (tmp_path / "temp").is_dir()
 
 
 def test_to_midi_bytes_single_track_and_unknown(arr):

@@ -95,8 +95,10 @@ def test_twelve_eight_blues():
     p = song.progression(2)
     assert p.meter == "12/8" and p.beats_per_bar == 6.0 and p.bars == 24
     assert [e.start for e in p.events[:3]] == [0.0, 6.0, 12.0]
-    arr = workbench.generate(song, style="shuffle", choruses=2)
+    arr = workbench.generate(song, style="shuffle", choruses=2, intro=False, ending=False)
     assert arr.meter == "12/8" and arr.bars == 24 and arr.style == "shuffle"
+    # by default a Song opens with an intro: the last 4 bars of the form (12 bars or more)
+    assert workbench.generate(song, style="shuffle", choruses=2).intro_bars == 4
 
 
 def test_empty_bar_lets_the_previous_chord_go_on():
@@ -133,11 +135,11 @@ def test_ds_without_segno_and_bad_choruses_are_errors():
 def test_generate_takes_a_song_with_its_style_key_meter_and_tempo():
     song = parse_song(AABA + "\n")
     song.tempo = 180
-    arr = workbench.generate(song, choruses=3, seed=4)
+    arr = workbench.generate(song, choruses=3, seed=4, intro=False)
     assert arr.style == "swing" and arr.tempo == 180 and arr.bars == 96
     assert arr.key.name == song.key.name and arr.progression.choruses[-1] == 2
     assert arr.progression.sections[:16] == ["A"] * 16
-    again = workbench.generate(song, choruses=3, seed=4)
+    again = workbench.generate(song, choruses=3, seed=4, intro=False)
     assert arr.to_midi_bytes() == again.to_midi_bytes()
 
 
@@ -145,8 +147,8 @@ def test_generate_song_defaults_and_overrides():
     song = parse_song("| C | F | G | C |")
     arr = workbench.generate(song)  # no tempo in the song: the style's usual tempo
     assert arr.style == "pop" and arr.tempo == workbench.band.styles.get_style("pop").default_tempo
-    assert workbench.generate(song, repeat=2).bars == 8  # choruses None: repeat
-    assert workbench.generate(song, choruses=3, repeat=2).bars == 12
+    assert workbench.generate(song, repeat=2, intro=False).bars == 8  # choruses None: repeat
+    assert workbench.generate(song, choruses=3, repeat=2, intro=False).bars == 12
     arr = workbench.generate(song, style="rock", tempo=99, key="G")
     assert (arr.style, arr.tempo, arr.key.name) == ("rock", 99, "G major")
     with pytest.raises(SongError, match="cannot be played in 3/4"):

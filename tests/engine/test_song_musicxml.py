@@ -153,7 +153,7 @@ def test_full_score_one_part_per_track(tmp_path):
     names = [p.partName for p in score.parts]
     assert names == ["Chords", "Bass", "Drums", "Keys"]
     chords_part = score.parts[0]
-    assert len(chords_part.getElementsByClass(stream.Measure)) == arr.bars == 32
+    assert len(chords_part.getElementsByClass(stream.Measure)) == arr.bars == arr.intro_bars + 32
     marks = [m.content for m in chords_part.recurse().getElementsByClass(expressions.RehearsalMark)]
     assert marks == ["A", "B", "A"]
     bass = score.parts[1].recurse().notes

@@ -31,15 +31,19 @@ def test_a_playlist_song_by_index_plays_its_form_key_tempo_and_style(service):
     assert r.status == 200, r.body
     answer = r.json
     assert (answer["key"], answer["tempo"], answer["style"]) == ("Gmin", 132, "swing")
-    assert answer["bars"] == 66 and answer["chords"][:3] == ["Cm7", "F7", "Bbmaj7"]
+    # a 4-bar intro (the form's last bars) before two choruses of the 33 bars the form plays
+    assert answer["bars"] == 4 + 66 and answer["chords"][4:7] == ["Cm7", "F7", "Bbmaj7"]
     assert answer["bass_file"].endswith("_bass_Gmin_132.mid")
 
 
 def test_request_values_override_the_song(service):
     r = post(service, {"song": PLAYLIST, "song_index": 2, "bpm": 90, "style": "pop",
-                       "tracks": ["bass"], "repeat": 3})
+                       "tracks": ["bass"], "repeat": 3, "intro": False})
     assert r.status == 200, r.body
-    assert (r.json["tempo"], r.json["style"], r.json["bars"]) == (90, "pop", 6)
+    # three choruses of the 2 bars the form plays, and a closing bar on the tonic (it ends on G7)
+    assert (r.json["tempo"], r.json["style"], r.json["bars"]) == (90, "pop", 7)
+    bad = post(service, {"song": PLAYLIST, "song_index": 2, "arc": "loud"})
+    assert bad.status == 400 and bad.json["field"] == "arc"
 
 
 def test_a_bad_song_is_reported_like_a_bad_chord(service):
@@ -64,7 +68,7 @@ def test_musicxml_in_base64(service, tmp_path):
     song = parse_song("Title: Lead\nTempo: 100\n[A] |: Dm7 | G7 :| Cmaj7 |")
     path = song.to_musicxml(tmp_path / "lead.mxl")
     data = base64.b64encode(path.read_bytes()).decode()
-    r = post(service, {"musicxml": data, "tracks": ["keys"]})
+    r = post(service, {"musicxml": data, "tracks": ["keys"], "intro": False})
     assert r.status == 200, r.body
     assert r.json["chords"] == ["Dm7", "G7", "Dm7", "G7", "Cmaj7"] and r.json["tempo"] == 100
 

@@ -40,7 +40,8 @@ def test_connection_confirmed_and_notification_after_generate(service, tmp_path)
         assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
         ready = got[0]
         assert {"filename", "url", "track_type", "key", "tempo", "duration"} <= set(ready)
-        assert ready["duration"] == 16.0 and ready["key"] == "Cmaj" and ready["tempo"] == 120
+        # C Am F G ends off the tonic: the band adds a bar on C (issue 9's ending)
+        assert ready["duration"] == 20.0 and ready["key"] == "Cmaj" and ready["tempo"] == 120
         assert {f["filename"] for f in got[3]["files"]} == {f["filename"] for f in answer["files"]}
         assert got[4]["bass_file"] == answer["bass_file"]
         assert got[5]["message"]

@@ -14,14 +14,15 @@ def test_default_state_generates_on_first_load():
     assert kwargs["tracks"] == list(workbench.TRACKS)
     assert kwargs["key"] is None and kwargs["swing"] is None
     arr = workbench.generate(**kwargs)
-    assert arr.bars == 4 and set(arr.tracks) == set(workbench.TRACKS)
+    # four bars and a bar of G: the band ends on the tonic
+    assert arr.bars == 5 and set(arr.tracks) == set(workbench.TRACKS)
 
 
 def test_mapping_of_every_control():
     s = mapping.default_state()
     s.update(progression="| Dm7 | G7 | Cmaj7 | % |", repeat=2, key="C major", tempo=96,
              meter="4/4", style="swing", swing=0.6, humanize=0.3, intensity=0.8, seed=42,
-             count_in=True)
+             count_in=True, arc="flat")
     s["tracks"]["guitar"]["on"] = False
     s["tracks"]["keys"].update(program=4, level=0.4, density=0.9)
     kw = mapping.generate_kwargs(s)
@@ -32,7 +33,7 @@ def test_mapping_of_every_control():
         "instruments": {"keys": 4},
         "levels": {n: s["tracks"][n]["level"] for n in ("bass", "drums", "keys", "pad")},
         "density": {n: s["tracks"][n]["density"] for n in ("bass", "drums", "keys", "pad")},
-        "count_in": True, "repeat": 2,
+        "count_in": True, "repeat": 2, "arc": "flat",
     }
     assert kw["levels"]["keys"] == 0.4
     arr = workbench.generate(**kw)

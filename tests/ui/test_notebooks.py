@@ -49,7 +49,7 @@ def test_app_is_a_title_and_the_workbench():
 def test_explore_covers_the_tour():
     src = code(load("explore.ipynb"))
     for needle in ("parse_progression", "roman_numeral", ".key", "workbench.generate(",
-                   "seed=", "PianoRoll(", "Player(", ".write(", "write_wav", "arrangement_svg"):
+                   "seed=", "PianoRoll(", "Player(", ".write(", ".render(", "arrangement_svg"):
         assert needle in src, needle
 
 

@@ -19,7 +19,7 @@ def test_roll_state_notes_are_float32_bytes(arrangement):
     notes = pianoroll.notes_array(state)
     total = sum(len(t.notes) for t in arrangement.tracks.values())
     assert notes.shape == (total, 6) and notes.dtype == np.float32
-    assert state["bars"] == arrangement.bars == 4
+    assert state["bars"] == arrangement.bars == 5  # four bars and the tonic the band ends on
     assert state["beats_per_bar"] == 4.0
     names = [t["name"] for t in state["tracks"]]
     assert names == list(arrangement.tracks)
@@ -50,9 +50,9 @@ def test_drums_get_one_named_row_per_sound(arrangement):
 
 def test_chord_lane_has_symbols_and_roman_numerals(arrangement):
     chords = pianoroll.roll_state(arrangement)["chords"]
-    assert [c["symbol"] for c in chords] == ["C", "Am", "F", "G"]
-    assert [c["roman"] for c in chords] == ["I", "vi", "IV", "V"]
-    assert [c["start"] for c in chords] == [0.0, 4.0, 8.0, 12.0]
+    assert [c["symbol"] for c in chords] == ["C", "Am", "F", "G", "C"]  # the ending on I
+    assert [c["roman"] for c in chords] == ["I", "vi", "IV", "V", "I"]
+    assert [c["start"] for c in chords] == [0.0, 4.0, 8.0, 12.0, 16.0]
 
 
 def test_no_chord_has_no_roman_numeral():
@@ -79,10 +79,10 @@ def test_svg_is_deterministic_and_well_formed(arrangement):
 def test_svg_meters(blues):
     waltz = workbench.generate("| G | Em | Am7 | D7 |", style="waltz", meter="3/4", seed=2)
     state = pianoroll.roll_state(waltz)
-    assert state["beats_per_bar"] == 3.0 and state["bars"] == 4
+    assert state["beats_per_bar"] == 3.0 and state["bars"] == 5  # and the bar on G
     svg = pianoroll.arrangement_svg(waltz)
     ET.fromstring(svg)
-    assert pianoroll.roll_state(blues)["bars"] == 12
+    assert pianoroll.roll_state(blues)["bars"] == 13  # the turnaround resolves to a bar of I
 
 
 def test_mimebundle_outside_a_kernel_is_static(arrangement):
@@ -103,7 +103,7 @@ def test_import_workbench_does_not_import_widgets():
 
 def test_widget_state_round_trip(arrangement):
     roll = pianoroll.PianoRoll(arrangement)
-    assert roll.bars == 4 and roll.notes == pianoroll.roll_state(arrangement)["notes"]
+    assert roll.bars == 5 and roll.notes == pianoroll.roll_state(arrangement)["notes"]
     assert roll.group
     state = roll.get_state()
     assert isinstance(state["notes"], (bytes, memoryview))

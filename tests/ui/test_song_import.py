@@ -59,9 +59,11 @@ def test_picking_a_song_puts_its_text_in_the_chord_box_and_plays_it(app):
     box.choruses.value = 2
     assert c.repeat.value == 2
     arr = app.refresh(audio=False)
-    assert arr is not None and arr.bars == 66 and arr.progression.sections[0] == "A"
+    # a 4-bar intro (the form's last bars), then two choruses of the 33 bars the form plays
+    assert arr is not None and arr.bars == 4 + 66 and arr.progression.sections[0] == "A"
     labels = [(ch["bar"], ch["section"]) for ch in roll_state(arr)["chords"] if ch["section"]]
-    assert labels == [(1, "A"), (17, "B"), (25, "C"), (34, "A"), (50, "B"), (58, "C")]
+    assert labels == [(1, "Intro"), (5, "A"), (21, "B"), (29, "C"), (38, "A"), (54, "B"),
+                      (62, "C")]
     assert "wb-section" in app._repr_mimebundle_()["text/html"]
 
 

@@ -98,12 +98,13 @@ def test_style_description_shown():
 
 
 def test_workbench_generates_on_load(app):
-    assert app.arrangement is not None and app.arrangement.bars == 4
-    assert app.roll.bars == 4 and app.roll.notes
+    # the default preset's four bars and the tonic the band ends on
+    assert app.arrangement is not None and app.arrangement.bars == 5
+    assert app.roll.bars == 5 and app.roll.notes
     assert "wb-ok" in app.status.value
     assert app.downloads.value.count("data:audio/midi;base64,") == 1 + len(workbench.TRACKS)
     assert app.player.wait(30)
-    assert bytes(app.player.audio[:4]) == b"RIFF" and not app.player.rendering
+    assert app.player.complete and app.player.sent_bytes > 0 and not app.player.rendering
 
 
 def test_control_change_regenerates(app):
@@ -125,9 +126,10 @@ def test_wrong_chord_keeps_last_preview(app):
     assert "Hx7" in app.status.value and "wb-error" in app.status.value
 
 
-def test_engine_errors_are_shown_inline(app):
-    app.controls.style.value = "waltz"
-    app.controls.meter.value = "4/4"
+def test_engine_errors_are_shown_inline(app, monkeypatch):
+    # the meter list offers no 4/4 for waltz; a state set from code still can
+    state = {**app.controls.state(), "style": "waltz", "meter": "4/4"}
+    monkeypatch.setattr(app.controls, "state", lambda: state)
     app.controls.generate.click()
     assert "wb-error" in app.status.value
     assert "3/4" in app.status.value          # the message lists the meters waltz supports
@@ -184,3 +186,75 @@ def test_notebook_listeners_are_not_counted_as_daw_plugins():
 def test_sync_panel_off_does_not_publish(arrangement):
     panel = SyncPanel()
     assert not panel.running and panel.publish(arrangement) == []
+
+
+def test_meter_list_offers_only_the_styles_meters_and_names_their_styles():
+    c = Controls()
+    styles = {s.name: s for s in workbench.styles()}
+    assert [v for _, v in c.meter.options] == list(styles["pop"].meters)
+    c.style.value = "waltz"
+    assert [v for _, v in c.meter.options] == ["3/4"] and c.meter.value == "3/4"
+    label = dict((v, k) for k, v in c.meter.options)["3/4"]
+    assert all(name in label for name, s in styles.items() if "3/4" in s.meters)
+    assert c.check.ok
+    c.style.value = "funk"
+    assert c.meter.value == "4/4"
+    assert "all styles but waltz" in dict((v, k) for k, v in c.meter.options)["4/4"]
+
+
+def test_a_preset_in_another_meter_picks_a_style_that_plays_it():
+    c = Controls()
+    c.style.value = "funk"
+    c.presets.value = "Jig 6/8 (D)"
+    assert c.meter.value == "6/8" and "6/8" in dict(
+        (s.name, s.meters) for s in workbench.styles())[c.style.value]
+    assert c.check.ok
+
+
+def test_style_sets_its_tempo_until_the_user_moves_the_slider(app):
+    c = app.controls
+    c.style.value = "swing"
+    assert c.tempo.value == 140 and app.arrangement.tempo == 140
+    c.style.value = "ballad"
+    assert c.tempo.value == 72
+    c.tempo.value = 90                          # the user's choice from now on
+    c.style.value = "swing"
+    assert c.tempo.value == 90 and app.arrangement.tempo == 90
+    assert "follows" not in c.style_info.value
+    c.tempo.value = 140                         # back on the style's tempo: follows again
+    c.style.value = "waltz"
+    assert c.tempo.value == 150
+
+
+def test_one_regeneration_per_style_change(app):
+    n = app.generations
+    app.controls.style.value = "waltz"          # meter and tempo change with it
+    assert app.generations == n + 1
+
+
+def test_an_error_marks_the_old_result_stale_until_a_new_one(app):
+    title = app.roll.title
+    for strip in app.controls.strips.values():
+        strip.on.value = False
+    assert app.stale and app.roll.title.startswith("Out of date")
+    assert "wb-stale" in app.result._dom_classes
+    assert app.roll in app.result.children and app.player in app.result.children[1].children
+    assert "out of date" in app.downloads.value and "last good result" in app.status.value
+    app.controls.strips["bass"].on.value = True
+    assert not app.stale and not app.roll.title.startswith("Out of date")
+    assert "wb-stale" not in app.result._dom_classes and "out of date" not in app.downloads.value
+    assert app.roll.title == title and list(app.arrangement.tracks) == ["bass"]
+
+
+def test_every_unlabelled_control_gets_an_accessible_name(app):
+    named = {cls for cls in app.page.labels}
+    for widget, name in app.controls.names.items():
+        assert name and set(widget._dom_classes) & named
+    assert {"Chord progression", "Tempo (bpm)", "Bass instrument", "Guitar density"} <= set(
+        app.page.labels.values())
+    assert app.page.submit_from in app.controls.progression._dom_classes
+    assert app.page.submit_to in app.controls.generate._dom_classes
+    # Generate comes right after the chord box (one Tab away)
+    kids = app.children
+    assert kids.index(app.controls.text_box) + 1 == kids.index(
+        next(k for k in kids if app.controls.generate in getattr(k, "children", ())))

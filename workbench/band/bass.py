@@ -8,6 +8,8 @@ approach into the next chord's bass, N the next chord's bass (anticipation), G a
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 from workbench.band.common import (
     EPS,
     beat_positions,
@@ -29,8 +31,14 @@ def _eighths(degrees, vel_on=100, vel_off=88, dur=0.45, w_off=1.0):
 
 
 TABLES: dict[str, dict] = {
+    # rock: the root with the kick (the drums' kicks are added, see _lock), eighths filling in
+    # as the band plays harder
     "rock": {
-        "4/4": (_eighths("RRRRRRRR"), _eighths("RRRRRR8A", w_off=0.9)),
+        "4/4": (((0, 0.95, 102, 1, "R"), (1, 0.45, 86, 0.3, "R"), (1.5, 0.45, 88, 0.4, "R"),
+                 (2, 0.45, 98, 1, "R"), (2.5, 0.45, 90, 0.7, "R"), (3, 0.45, 86, 0.35, "R"),
+                 (3.5, 0.45, 86, 0.4, "A")),
+                ((0, 0.95, 102, 1, "R"), (1.5, 0.45, 88, 0.6, "R"), (2, 0.45, 98, 1, "R"),
+                 (2.5, 0.45, 90, 0.7, "R"), (3, 0.45, 88, 0.6, "8"), (3.5, 0.45, 86, 0.7, "A"))),
     },
     "pop": {
         "4/4": (((0, 1.45, 100, 1, "R"), (1.5, 0.45, 84, 0.8, "R"), (2, 0.95, 94, 1, "5"),
@@ -44,7 +52,7 @@ TABLES: dict[str, dict] = {
         "4/4": (((0, 1.95, 92, 1, "R"), (2, 1.45, 82, 1, "5"), (3.5, 0.45, 70, 0.4, "A")),
                 ((0, 2.95, 92, 1, "R"), (3, 0.95, 76, 0.6, "5"))),
         "3/4": (((0, 2.9, 90, 1, "R"), (2, 0.95, 72, 0.4, "5")),),
-        "6/8": (((0, 1.45, 90, 1, "R"), (1.5, 1.45, 80, 0.8, "5")),),
+        "6/8": (((0, 2.45, 90, 1, "R"), (2.5, 0.45, 72, 0.3, "A")),),
     },
     "funk": {
         "4/4": (((0, 0.35, 112, 1, "R"), (0.75, 0.2, 92, 0.8, "8"), (1.0, 0.15, 48, 0.5, "G"),
@@ -79,6 +87,7 @@ TABLES: dict[str, dict] = {
 }
 
 WALKING = {"swing"}
+WALK_HI = 52  # a walking line stays below E3, under the comping
 
 
 def has_pattern(style: str, meter: str) -> bool:
@@ -89,7 +98,7 @@ def has_pattern(style: str, meter: str) -> bool:
 def _bass_pitches(ctx):
     """The bass note of each chord, each the nearest to the last so the line does not jump."""
     prev = ROOT_CENTER
-    out: list = []
+    out = []
     for ev in ctx.events:
         if ev.nc:
             out.append(None)
@@ -150,7 +159,7 @@ def _pitch(deg, sh, bp, ev, pitches, rng, last):
 
 
 def play(ctx, rng, style) -> list:
-    out: list = []
+    out = []
     add = out.append
     pitches = _bass_pitches(ctx)
     walking = style.name in WALKING
@@ -170,12 +179,12 @@ def play(ctx, rng, style) -> list:
             continue
         sh = shape(ev.chord)
         if walking:
-            if two_feel:
-                last = _walk(ctx, rng, ev.start, ev.end, sh, bp, _target(ev, pitches), strong, add)
-            elif not _continues(ctx, ev):
-                tail = _span_end(ctx, ev)
-                last = _walk(ctx, rng, ev.start, tail.end, sh, bp, _target(tail, pitches),
-                             strong, add)
+            tail = ev if two_feel else _span_end(ctx, ev)
+            if two_feel or not _continues(ctx, ev):
+                tgt = _target(tail, pitches)
+                last, tgt = _walk(ctx, rng, ev.start, tail.end, sh, bp, tgt, strong, add)
+                if tgt is not None:  # the octave of the next root the line reached by step
+                    pitches[tail.next.index] = tgt
             continue
         placed = False
         for t, (_, dur, vel, weight, deg) in ctx.hits(table, ev):
@@ -196,8 +205,38 @@ def play(ctx, rng, style) -> list:
         if not placed:
             add((bp, ev.start, min(ev.start + 1.0, ev.end), 100))
             last = bp
+    if ctx.kicks and not walking and LOCK.get(style.name):
+        _lock(ctx, out, pitches)
     out.sort(key=lambda n: n[1])
     return out
+
+
+LOCK = {"rock": True, "funk": True, "reggae": True}
+
+
+def _lock(ctx, out, pitches):
+    """Kick and bass as one: a bass note with every kick (the chord's bass note, or the last
+    note again), held to the next bass note."""
+    onsets = sorted({round(n[1], 3) for n in out})
+    have = set(onsets)
+    kicks = sorted(ctx.kicks)
+    events = [ev for ev in ctx.events if not ev.nc and not ctx.final(ev)]
+    j = 0
+    for t in kicks:
+        if t in have:
+            continue
+        while j < len(events) and events[j].end - EPS <= t:
+            j += 1
+        if j == len(events):
+            break
+        ev = events[j]
+        if t < ev.start - EPS:
+            continue
+        k = bisect_right(onsets, t + EPS)
+        nxt = onsets[k] if k < len(onsets) else ev.end
+        end = min(t + 0.45, nxt, ev.end)
+        if end - t > 0.05:
+            out.append((pitches[ev.index], t, end, 94))
 
 
 def _same_chord(a, b) -> bool:
@@ -218,6 +257,12 @@ def _span_end(ctx, ev):
     return ev
 
 
+def _rubs(pc, sh) -> bool:
+    """Whether a passing pitch class sits a semitone from one of the chord's own tones."""
+    pcs = sh.pcs
+    return pc not in pcs and ((pc + 1) % 12 in pcs or (pc - 1) % 12 in pcs)
+
+
 def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
     """Quarter notes from ``start`` to ``stop``: the bass note on the chord, chord tones on the
     strong beats, passing tones between, and a chromatic (or dominant) approach into the next
@@ -231,10 +276,13 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
     if ctx.intensity < 0.3 and n >= 2 and ctx.meter == "4/4":
         half = n // 2
         add((bp, start, start + half - 0.1, 96))
+        p = bp
         if n - half >= 1:
             p = _pitch("5", sh, bp, None, None, rng, bp)
             add((p, start + half, min(start + n, stop) - 0.1, 88))
-        return bp
+        if tgt is not None:
+            tgt = nearest(tgt % 12, p, ROOT_LO, WALK_HI - 2)
+        return bp, tgt
     skip_p = max(0.0, ctx.density - 0.6) * 0.5
     skip_at = 0.5 + ctx.swing / 4.0  # the swung "and"
 
@@ -253,17 +301,7 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
         pos = round(t % bpb, 6)
         is_strong = pos in strong
         if i == n - 1 and tgt is not None and not is_strong:
-            r = rng.random()
-            if r < 0.45:
-                p = tgt - 1
-            elif r < 0.8:
-                p = tgt + 1
-            else:  # the next chord's dominant (a fifth above its root), from whichever side
-                p = nearest((tgt + 7) % 12, cur, LO, 52)
-            if p == cur:  # never a repeated note into the change
-                p = tgt + 1 if cur != tgt + 1 else tgt - 1
-            if not LO <= p <= HI:
-                p = tgt + 1 if p < LO else tgt - 1
+            p, tgt = _approach(rng, sh, cur, bp, tgt)
         else:
             pool = tones if is_strong else passing
             if pos < EPS:  # a bar line inside a repeated chord: another chord tone, not the root
@@ -271,7 +309,7 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
             aim = tgt if tgt is not None else bp
             cands = []
             for pc in set(pool):
-                p = nearest(pc, cur + (2 if aim >= cur else -2), LO, 52)
+                p = nearest(pc, cur + (2 if aim >= cur else -2), LO, WALK_HI)
                 if p != cur:  # keep going: turning straight back (C D C) is a last resort
                     cands.append((abs(p - cur) + 0.3 * abs(p - aim) + 2.5 * (p == before), p))
             cands.sort()
@@ -283,4 +321,29 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
         vel += int(rng.random() * 8) - 4
         put(p, t, min(t + 0.9, stop), vel)
         before, cur = cur, p
-    return cur
+    return cur, tgt
+
+
+def _approach(rng, sh, cur, bp, tgt):
+    """The last note before a change and the octave of the change's root: a half step (from
+    the side the line comes from) or the next chord's dominant, chosen so that the line steps
+    into the approach and the approach steps into the root; a chromatic note that rubs against
+    the chord still sounding gives way."""
+    r = rng.random()
+    best = None
+    pc = tgt % 12
+    for t_oct in range(ROOT_LO + (pc - ROOT_LO) % 12, WALK_HI - 1, 12):
+        below = cur < t_oct
+        side = t_oct - 1 if below == (r < 0.6) else t_oct + 1
+        fifth = t_oct - 5 if t_oct - 5 >= LO else t_oct + 7
+        options = [side, 2 * t_oct - side, fifth] if r < 0.8 else [fifth, side, 2 * t_oct - side]
+        for rank, q in enumerate(options):
+            if not LO <= q <= HI or q == cur:
+                continue
+            cost = (3 * max(0, abs(q - cur) - 2) + rank + 2 * _rubs(q % 12, sh)
+                    + 6 * (abs(q - t_oct) >= 6) + 0.05 * abs(t_oct - bp))
+            if best is None or cost < best[0]:
+                best = (cost, q, t_oct)
+    if best is None:
+        return (tgt + 1 if cur != tgt + 1 else tgt - 1), tgt
+    return best[1], best[2]

@@ -81,12 +81,18 @@ class Event:
 
 
 class Context:
-    """Everything a part needs for one take; built once by :func:`generate`."""
+    """Everything a part needs for one take; built once by :func:`generate`.
+
+    ``plan`` is the arranger's :class:`~workbench.band.arranger.BarPlan` per bar. Optional hits
+    are kept or dropped by the part's memory of the bar's figure (``figure`` in the plan), not
+    by a coin flip per bar: bars with the same figure play the same rhythm."""
 
     __slots__ = ("events", "meter", "bpb", "bars", "swing", "unit", "intensity", "density",
-                 "compound", "style", "ending", "phrase")
+                 "compound", "style", "ending", "phrase", "plan", "memory", "kicks", "_key",
+                 "_bar", "_slot", "user_density", "vary_at", "one_bar")
 
-    def __init__(self, events, meter, bars, swing, unit, intensity, style, ending=True):
+    def __init__(self, events, meter, bars, swing, unit, intensity, style, ending=True,
+                 plan=None):
         self.events = events
         self.meter = meter
         self.bpb = bar_beats(meter)
@@ -99,12 +105,69 @@ class Context:
         self.style = style
         self.ending = ending
         self.phrase = style.phrase_bars if bars >= 2 * style.phrase_bars else 4
+        self.plan = plan or []
+        self.memory = {}
+        self.kicks = None  # kick times (rounded) when the bass locks with the drums
+        self.user_density = None
+        self.vary_at = 2  # the fill level at which a part varies its figure
+        self.one_bar = False  # the part plays its table's first bar, the second at phrase ends
+        self._key = None
+        self._bar = 0
+        self._slot = 0
+
+    def start_part(self, density=None, vary_at=2, one_bar=False):
+        """A fresh memory for the next part (``density`` overrides the plan's)."""
+        self.memory = {}
+        self.one_bar = one_bar
+        self.user_density = density
+        self.vary_at = vary_at
+        self._key = None
+
+    def bar_plan(self, b: int):
+        plan = self.plan
+        if not plan:
+            return None
+        return plan[b if b < len(plan) else -1]
+
+    def at_bar(self, b: int, row: int = 0) -> None:
+        """Point :meth:`keep` at bar ``b`` (table row ``row``); hits then count from 0."""
+        self._bar = b
+        p = self.bar_plan(b)
+        if p is None:
+            self._key = None
+            return
+        label, broken, variant = p.figure
+        self._key = (label, broken, variant if variant >= self.vary_at else 0, row)
+        self._slot = 0
+
+    def bar_density(self, b: int) -> float:
+        """The plan's density for bar ``b``; a part's own density (``density=``) is the centre
+        the plan moves around, so the arc still shows."""
+        p = self.bar_plan(b)
+        if self.user_density is not None:
+            if p is None:
+                return self.user_density
+            d = self.user_density + p.density - self.density
+            return 0.0 if d < 0.0 else 1.0 if d > 1.0 else d
+        return self.density if p is None else p.density
+
+    def bar_intensity(self, b: int) -> float:
+        p = self.bar_plan(b)
+        return self.intensity if p is None else p.intensity
 
     def keep(self, weight: float, rng) -> bool:
-        """Whether an optional hit plays: always for weight >= 1, else more often with density."""
+        """Whether an optional hit plays: always for weight >= 1, else more often with density,
+        and the same way each time the bar's figure comes back."""
         if weight >= 1.0:
             return True
-        return rng.random() < weight * 2.0 * self.density
+        key = self._key
+        if key is None:
+            return rng.random() < weight * 2.0 * self.density
+        k = (key, self._slot)
+        v = self.memory.get(k)
+        if v is None:
+            v = self.memory[k] = rng.random()
+        return v < weight * 2.0 * self.bar_density(self._bar)
 
     def hits(self, table, ev):
         """(time, hit) for the table's hits that fall inside the event's span."""
@@ -115,9 +178,15 @@ class Context:
         b = int(start // bpb) if start > 0 else 0
         while b * bpb < end:
             base = b * bpb
-            for hit in table[b % n]:
+            row = b % n
+            if self.one_bar and self.plan:  # one figure, its second bar at phrase ends
+                p = self.plan[b if b < len(self.plan) else -1]
+                row = 1 % n if p.fill >= 2 else 0
+            self.at_bar(b, row)
+            for i, hit in enumerate(table[row]):
                 t = base + hit[0]
                 if start <= t < end:
+                    self._slot = i
                     yield t, hit
             b += 1
 

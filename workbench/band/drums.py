@@ -7,8 +7,12 @@ Table hits are ``(pos, dur, vel, weight, note)``.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from workbench.band.common import EPS, bar_of, beat_positions, has_table, hits, resolve
 from workbench.instruments import Drum as D
+
+KICK = D.KICK
 
 _E8 = (0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5)
 _E16 = tuple(i * 0.25 for i in range(16))
@@ -126,8 +130,8 @@ TABLES = {
     },
     "country": {
         "4/4": (
-            bar_of(hits(D.SNARE, _E16, 40, accent={1: 100, 3: 100, 1.5: 64, 3.5: 64,
-                                                   0.5: 56, 2.5: 56}),
+            bar_of(hits(D.SNARE, _E16, 40, accent={1: 100, 3: 100, 1.5: 76, 3.5: 76,
+                                                   0.5: 50, 2.5: 50}),
                    hits(D.KICK, (0, 2), 100),
                    hits(D.PEDAL_HAT, (1, 3), 60, 0.6)),
         ),
@@ -140,41 +144,81 @@ def has_pattern(style: str, meter: str) -> bool:
     return has_table(TABLES[style], meter, "6/8")
 
 
-_FILL_VOICES = {
-    "snare": (D.SNARE,),
-    "toms": (D.TOM_HI, D.TOM_HI, D.TOM_HI_MID, D.TOM_MID, D.TOM_LO, D.TOM_FLOOR_HI,
-             D.TOM_FLOOR_LO, D.TOM_FLOOR_LO),
-    "mix": (D.SNARE, D.TOM_HI, D.SNARE, D.TOM_MID, D.SNARE, D.TOM_LO, D.TOM_FLOOR_LO,
-            D.TOM_FLOOR_LO),
+class FillShape(NamedTuple):
+    """A fill at one phrase level: its length in beats (at low and at high intensity) and the
+    drums it moves over, high to low."""
+
+    short: float
+    long: float
+    voices: tuple
+
+
+FILLS = {
+    1: (FillShape(0.5, 1.0, (D.SNARE,)),
+        FillShape(0.5, 1.0, (D.SNARE, D.TOM_HI))),
+    2: (FillShape(1.0, 2.0, (D.SNARE, D.TOM_HI, D.SNARE, D.TOM_MID)),
+        FillShape(1.0, 2.0, (D.TOM_HI, D.TOM_HI_MID, D.TOM_MID, D.TOM_LO)),
+        FillShape(1.0, 2.0, (D.SNARE,))),
+    3: (FillShape(2.0, 4.0, (D.TOM_HI, D.TOM_HI, D.TOM_HI_MID, D.TOM_MID, D.TOM_LO,
+                             D.TOM_FLOOR_HI, D.TOM_FLOOR_LO, D.TOM_FLOOR_LO)),
+        FillShape(2.0, 4.0, (D.SNARE, D.TOM_HI, D.SNARE, D.TOM_MID, D.SNARE, D.TOM_LO,
+                             D.TOM_FLOOR_LO, D.TOM_FLOOR_LO)),
+        FillShape(2.0, 4.0, (D.SNARE, D.SNARE, D.TOM_MID, D.TOM_FLOOR_LO))),
 }
-_CRASH_START = {"rock", "pop", "funk", "country", "shuffle"}
+SOFT = ("ballad", "bossa", "waltz", "swing")
+TWO_BAR = ("bossa",)
+SKELETON = (D.KICK, D.SNARE, D.SIDE_STICK)
+PICKUPS = ((D.TOM_HI, D.TOM_MID, D.TOM_LO), (D.TOM_HI_MID, D.TOM_LO, D.TOM_FLOOR_HI),
+           (D.TOM_MID, D.TOM_FLOOR_HI, D.TOM_FLOOR_LO))  # grooves whose two bars are one figure
+_HATS = (D.HAT, D.OPEN_HAT)
 
 
-def _fill(ctx, rng, bar_start, add):
-    """A fill over the end of the bar, returning where it starts (the groove stops there)."""
+def _fill(ctx, rng, bar_start, add, level, intensity):
+    """A fill over the end of the bar, returning where it starts (the groove stops there):
+    a beat or less at a 4-bar phrase, up to two beats at 8, up to the whole bar into a new
+    section or the ending, longer and louder as the band plays harder."""
     bpb = ctx.bpb
+    shape = FILLS[level][int(rng.random() * len(FILLS[level]))]
+    length = shape.short + (shape.long - shape.short) * (1.0 if intensity > 0.6 else
+                                                         0.5 if intensity > 0.4 else 0.0)
     if ctx.compound:
-        length, step = (3.0 if ctx.intensity > 0.65 and bpb >= 6 else 1.5), 0.5
+        step = 0.5
+        length = max(1.5, round(length / 1.5) * 1.5)
     else:
-        length = 2.0 if ctx.intensity > 0.65 and bpb >= 3 else 1.0
         step = 1.0 / 3.0 if ctx.swing >= 0.5 else 0.25
         if ctx.style.name in ("ballad", "reggae", "bossa", "waltz"):
             step = 0.5 if ctx.swing < 0.5 else 1.0 / 3.0
+            length = max(length, 1.0)
+    length = min(length, bpb)
     start = bar_start + bpb - length
-    n = int(round(length / step))
-    r = rng.random()
-    voices = _FILL_VOICES["snare" if r < 0.3 else "toms" if r < 0.65 else "mix"]
-    soft = ctx.style.name in ("ballad", "bossa", "waltz", "swing")
-    top = 92 if soft else 116
-    bottom = 56 if soft else 76
+    n = max(1, int(round(length / step)))
+    soft = ctx.style.name in SOFT
+    top = (92 if soft else 116) - (0 if level == 3 else 8)
+    bottom = (56 if soft else 76) - 4 * (3 - level)
+    voices = shape.voices
     for i in range(n):
         if 0 < i < n - 1 and rng.random() < 0.15:
             continue
         note = voices[min(len(voices) - 1, i * len(voices) // n)]
         vel = bottom + (top - bottom) * i // max(1, n - 1)
         add((note, round(start + i * step, 6), round(start + (i + 1) * step, 6), vel))
-    add((D.KICK, start, start + 0.25, bottom + 10))
+    if level >= 2:
+        add((D.KICK, start, start + 0.25, bottom + 10))
     return start
+
+
+def _pickup(ctx, rng, bar_start, add, intensity):
+    """The small fill at a 4-bar phrase end: a few tom notes over the last beat (or less) while
+    the kick and snare keep the groove."""
+    soft = ctx.style.name in SOFT
+    step = 0.5 if ctx.compound or soft else (1.0 / 3.0 if ctx.swing >= 0.5 else 0.25)
+    n = 2 if intensity < 0.55 else 3
+    start = bar_start + ctx.bpb - n * step
+    voices = PICKUPS[int(rng.random() * len(PICKUPS))]
+    for i in range(n):
+        vel = (62 if soft else 80) + 6 * i
+        add((voices[i % len(voices)], round(start + i * step, 6),
+             round(start + (i + 1) * step, 6), vel))
 
 
 def play(ctx, rng, style) -> list:
@@ -186,52 +230,71 @@ def play(ctx, rng, style) -> list:
     events = ctx.events
     ending = [ev for ev in events if ev.last] if ctx.ending else []
     stop = ending[0].start if ending else ctx.bars * bpb  # the groove stops at the final bar
-    phrase = ctx.phrase
     total = ctx.bars
-    final_bar = int(stop // bpb + EPS) if ending else total
-    crash_at = set()
-    if style.name in _CRASH_START and ctx.intensity >= 0.5:
-        crash_at.add(0.0)
+    plan = ctx.plan
     swing_comp = style.name == "swing"
     backbeat = style.name in ("rock", "pop", "country", "shuffle", "funk")
-    lift = backbeat and ctx.intensity >= 0.75
-    sparse = backbeat and ctx.intensity <= 0.2
     beats = set(beat_positions(ctx.meter))
     last = [h[0] for h in table[0] if h[4] == D.HAT]
     lift_at = last[-1] if last else None
+    crash_next = False
     for b in range(total):
         base = b * bpb
         if base >= stop - EPS:
             break
+        p = plan[b] if b < len(plan) else None
+        x = p.intensity if p else ctx.intensity
+        lift = backbeat and x >= 0.75
+        sparse = (backbeat and x <= 0.2) or (p is not None and p.kind in ("intro", "breakdown")
+                                             and not backbeat and x <= 0.35)
+        ride = p is not None and p.ride and backbeat
         cut = base + bpb
-        fill_here = (b + 1 < final_bar and (b + 1) % phrase == 0) or (b + 1 == final_bar and b > 0)
-        if fill_here and (b + 1) * bpb <= stop + EPS:
-            cut = _fill(ctx, rng, base, add)
-            crash_at.add(round(base + bpb, 6))
-        crash_here = round(base, 6) in crash_at
-        for pos, dur, vel, weight, note in table[b % n]:
+        level = p.fill if p else 0
+        if level == 1 and (b + 1) * bpb <= stop + EPS and x >= 0.25:
+            _pickup(ctx, rng, base, add, x)  # over the groove, which goes on
+        elif level >= 2 and (b + 1) * bpb <= stop + EPS:
+            cut = _fill(ctx, rng, base, add, level, x)
+        crash_here = (p.crash if p else False) or crash_next
+        crash_next = False
+        # the groove's one-bar figure, its second bar at phrase ends (a two-bar clave always
+        # alternates)
+        row = b % n if style.name in TWO_BAR or p is None else (1 % n if p.fill >= 2 else 0)
+        ctx.at_bar(b, row)
+        for i, (pos, dur, vel, weight, note) in enumerate(table[row]):
             t = base + pos
             if t >= cut - EPS or t >= stop - EPS:
                 continue
             if crash_here and pos == 0 and note in (D.HAT, D.RIDE, D.OPEN_HAT):
                 continue
-            if weight < 1.0 and not ctx.keep(weight, rng):
-                continue
+            ctx._slot = i
+            if weight < 1.0:
+                if note in SKELETON:  # the kick/snare skeleton keeps the take's density
+                    keep = ctx.memory.setdefault(("skeleton", row, i), rng.random())
+                    d = ctx.density if ctx.user_density is None else ctx.user_density
+                    if keep >= weight * 2.0 * d:
+                        continue
+                elif not ctx.keep(weight, rng):
+                    continue
             if note == D.HAT:
                 if sparse and pos not in beats:
-                    continue  # a quiet take keeps the hi-hat on the beats only
+                    continue  # a quiet bar keeps the hi-hat on the beats only
                 if lift and b % 2 and pos == lift_at:
                     note, dur, vel = D.OPEN_HAT, 0.45, vel + 10  # the open hat into the bar
+                elif ride:
+                    note, vel = D.RIDE, vel - 4  # the build: from the hi-hat to the ride
             add((note, t, t + dur, vel))
         if crash_here and base < stop - EPS:
             add((D.CRASH, base, base + 1.0, 104))
             add((D.KICK, base, base + 0.25, 100))
-        if swing_comp:
-            for q in beat_positions(ctx.meter):
+        if swing_comp:  # snare and kick comping on the swung "ands", kept with the figure
+            for j, q in enumerate(beat_positions(ctx.meter)):
                 t = base + q + (0.5 + ctx.swing / 4.0)
-                if t < cut - EPS and t < stop - EPS and rng.random() < 0.3 * ctx.density:
-                    add((D.SNARE if rng.random() < 0.7 else D.KICK, t, t + 0.2,
-                         38 + int(rng.random() * 18)))
+                ctx._slot = 100 + j
+                if t < cut - EPS and t < stop - EPS and ctx.keep(0.15, rng):
+                    ctx._slot = 200 + j
+                    drum = D.SNARE if ctx.keep(0.35, rng) else D.KICK
+                    loud = ctx.memory.setdefault((ctx._key, 300 + j), rng.random())
+                    add((drum, t, t + 0.2, 38 + int(loud * 18)))
     if ending:
         _ending_hits(ending, add)
     # one hit per drum per instant: the groove's hit yields to a fill or crash there

@@ -12,15 +12,22 @@ from collections.abc import Mapping
 from operator import attrgetter, itemgetter
 
 from workbench.arrangement import Arrangement, Note, Track
-from workbench.band import bass, drums, guitar, keys, pad
+from workbench.band import arranger, bass, drums, feel, guitar, keys, pad
 from workbench.band.common import EPS, Context, Event, bar_beats
+from workbench.band.feel import DEFAULT_HUMANIZE
 from workbench.band.styles import check_meter, get_style
 from workbench.errors import WorkbenchError
-from workbench.instruments import CHANNELS, DEFAULT_PROGRAMS, REGISTERS, TRACKS, program_number
+from workbench.instruments import (
+    CHANNELS,
+    DEFAULT_PROGRAMS,
+    REGISTERS,
+    TRACKS,
+    Drum,
+    program_number,
+)
 
+TWO_BAR_BASS = ("waltz", "country")  # alternating-bass styles: the two bars are one figure
 PARTS = {"bass": bass, "drums": drums, "keys": keys, "pad": pad, "guitar": guitar}
-HUMAN_TIME = 0.03  # beats of timing spread at humanize=1 (about 15 ms at 120 bpm)
-HUMAN_VEL = 14  # velocity spread at humanize=1
 
 
 #: The engine's limits: the one place they live (the service and the UI report them).
@@ -160,15 +167,10 @@ def _progression(progression, meter, key, style):
     return parse_progression(progression, meter=meter, key=key)
 
 
-def _events(prog, repeat):
-    """The chord spans the band plays (repeated), linked to their neighbours."""
-    span = prog.bars * prog.beats_per_bar
-    events = []
-    for r in range(repeat):
-        for ce in prog.events:
-            start = ce.start + r * span
-            ev = Event(len(events), start, start + ce.duration, ce.chord, ce.bar + r * prog.bars)
-            events.append(ev)
+def _events(take):
+    """The chord spans the band plays (intro, choruses, tag), linked to their neighbours."""
+    events = [Event(i, ce.start, ce.start + ce.duration, ce.chord, ce.bar)
+              for i, ce in enumerate(take.chords)]
     for a, b in zip(events, events[1:], strict=False):
         a.next = b
         b.prev = a
@@ -181,25 +183,18 @@ def _events(prog, repeat):
     return events
 
 
-def _shifted_chords(prog, repeat, offset):
+def _shifted_chords(take, offset):
     from dataclasses import replace
 
-    span = prog.bars * prog.beats_per_bar
-    bars_shift = 1 if offset else 0
-    out = []
-    for r in range(repeat):
-        for ce in prog.events:
-            if r == 0 and not offset:
-                out.append(ce)
-            else:
-                out.append(replace(ce, start=ce.start + r * span + offset,
-                                   bar=ce.bar + r * prog.bars + bars_shift))
-    return out
+    if not offset:
+        return list(take.chords)
+    return [replace(ce, start=ce.start + offset, bar=ce.bar + 1) for ce in take.chords]
 
 
 def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=None, seed=0,
-             swing=None, humanize=0.0, intensity=0.5, instruments=None, levels=None,
-             density=None, count_in=False, repeat=1, ending=True, choruses=None) -> Arrangement:
+             swing=None, humanize=DEFAULT_HUMANIZE, intensity=0.5, instruments=None, levels=None,
+             density=None, count_in=False, repeat=1, ending=True, choruses=None, intro=None,
+             arc="build") -> Arrangement:
     """Play a progression as a band.
 
     ``progression`` is a :class:`~workbench.progression.Progression`, bar notation
@@ -210,8 +205,15 @@ def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=N
     program number or name), ``levels`` (velocity scale 0..1, 0 silences the track) and
     ``density`` (0..1, default from intensity) are per track. The same inputs and ``seed`` give
     the same notes; ``count_in`` adds a bar of sticks before bar 1 (everything moves a bar
-    later); ``repeat`` plays the progression that many times, ending once. ``ending=False``
-    keeps the groove through the last bar instead of holding it, for a loop in the DAW.
+    later); ``repeat`` plays the progression that many times (each a chorus), ending once.
+    ``ending=False`` keeps the groove through the last bar instead of holding it, for a loop in
+    the DAW; with an ending, a take whose last chord is not the tonic gets a bar on the tonic.
+
+    The arranger (:mod:`workbench.band.arranger`) plans every bar: ``intro`` (default: on for a
+    Song, off for a plain progression so that bar 1 stays at beat 0) opens with the last bars
+    of the form in the style; ``arc`` is ``"build"`` (default: lighter at first, building over
+    the choruses), ``"flat"`` or a list of intensities, one per chorus. ``humanize`` defaults to
+    the band's natural feel (:mod:`workbench.band.feel`); 0 is the exact grid.
 
     With ``meter=None`` a text progression is read in 4/4, or in the style's own meter if it
     has no 4/4 (waltz); a :class:`Progression` keeps its meter unless ``meter`` says otherwise
@@ -221,6 +223,7 @@ def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=N
     order ``choruses`` times (default ``repeat``), and ``style``/``meter``/``key``/``tempo``
     left None come from the song. Otherwise ``style`` None is pop and ``tempo`` None 120 bpm.
     """
+    is_song = hasattr(progression, "progression")
     progression, style, tempo, repeat = _song_inputs(progression, style, tempo, meter, repeat,
                                                       choruses)
     st = get_style(style)
@@ -244,44 +247,76 @@ def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=N
     prog = _progression(progression, meter, key, st)
     check_meter(st, prog.meter)
     key_obj = prog.key if key is None else key
+    intro = arranger.check_intro(intro, is_song or bool(prog.sections))
+    arc = arranger.check_arc(arc)
+    if swing is None:
+        swing_v = feel.swing_for_tempo(st.default_swing, tempo, st.default_tempo)
 
-    events = _events(prog, repeat)
+    take = arranger.layout(prog, repeat, intro, bool(ending), st.name, key_obj)
+    events = _events(take)
     bpb = bar_beats(prog.meter)
-    bars = prog.bars * repeat
-    ctx = Context(events, prog.meter, bars, swing_v, st.swing_unit, intensity, st, bool(ending))
+    bars = take.bars
+    phrase = st.phrase_bars if bars >= 2 * st.phrase_bars else 4
+    plan = arranger.plan_bars(take, st.name, intensity, arc, names, phrase, bool(ending))
+    ctx = Context(events, prog.meter, bars, swing_v, st.swing_unit, intensity, st, bool(ending),
+                  plan)
     offset = bpb if count_in else 0.0
-    default_density = 0.5 + (intensity - 0.5) * 0.6
-    vel_scale = 0.75 + 0.5 * intensity
+    ctx.density = 0.5 + (intensity - 0.5) * 0.6
     nc_spans = [(ev.start, ev.end) for ev in events if ev.nc]
+    changes = {ev.start for ev in events}
+    pushes = feel.offsets(st.name, tempo)
+    feel_amount = min(1.0, humanize / feel.DEFAULT_HUMANIZE) if humanize else 0.0
+    jit = feel.jitter(humanize, tempo)
+
+    order = list(names)
+    if arranger.ORCHESTRA[st.name].lock and "bass" in names:
+        order = ["drums"] + [n for n in names if n != "drums"]  # the bass locks to the kick
+    raws = {}
+    for name in order:
+        rng = random.Random(f"{seed}/{st.name}/{name}")
+        ctx.start_part(dens.get(name), vary_at=1 if name == "drums" else 2,
+                       one_bar=name == "bass" and st.name not in TWO_BAR_BASS)
+        raw = PARTS[name].play(ctx, rng, st)
+        if name == "drums" and ctx.kicks is None:
+            ctx.kicks = {round(n[1], 3) for n in raw if n[0] == Drum.KICK}
+        raws[name] = (raw, rng)
 
     out_tracks = {}
     for name in names:
-        rng = random.Random(f"{seed}/{st.name}/{name}")
-        ctx.density = dens.get(name, default_density)
-        raw = PARTS[name].play(ctx, rng, st)
-        if name == "drums" and count_in:
-            raw = drums.count_in(ctx) + [(p, s + offset, e + offset, v) for p, s, e, v in raw]
-            shift = 0.0
+        if name not in raws:
+            continue
+        raw, rng = raws[name]
+        shift = offset
+        lvl = level.get(name, 1.0)
+        scales = [(0.75 + 0.5 * p.intensity) * lvl for p in plan]
+        plays = [name in p.plays for p in plan]
+        push = pushes[name]
+        if isinstance(push, dict):
+            push = {k: v * feel_amount for k, v in push.items()}
         else:
-            shift = offset
-        scale = vel_scale * level.get(name, 1.0)
-        notes = _finish(raw, shift, scale, humanize, rng, name, nc_spans, name == "drums")
-        is_drum = name == "drums"
+            push *= feel_amount
+        notes = _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_spans,
+                        changes, name == "drums", name in ("keys", "guitar"))
+        if name == "drums" and count_in:  # the sticks count exactly on the beats
+            notes = [Note(p, s, e, v) for p, s, e, v in drums.count_in(ctx)] + notes
         program = programs.get(name, st.program(name, DEFAULT_PROGRAMS[name]))
-        if level.get(name, 1.0) == 0.0:
+        if lvl == 0.0:
             notes = []
-        out_tracks[name] = Track(name, program, CHANNELS[name], is_drum, notes)
+        out_tracks[name] = Track(name, program, CHANNELS[name], name == "drums", notes)
 
     length = bars * bpb + offset
     return Arrangement(
-        tracks=out_tracks, chords=_shifted_chords(prog, repeat, offset), tempo=tempo,
+        tracks=out_tracks, chords=_shifted_chords(take, offset), tempo=tempo,
         meter=prog.meter, key=key_obj, style=st.name, seed=seed,
         bars=bars + (1 if count_in else 0), length_beats=length, progression=prog,
-        swing=swing_v, count_in=bool(count_in), offset=offset)
+        swing=swing_v, count_in=bool(count_in), offset=offset + take.intro_bars * bpb,
+        intro_bars=take.intro_bars, plan=plan)
 
 
-def _finish(raw, shift, scale, humanize, rng, name, nc_spans, is_drum):
-    """Velocity scale, humanize, register guard, shift, no overlapping same-pitch notes.
+def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_spans, changes,
+            is_drum, accents):
+    """Who plays (the plan), dynamics per bar, feel (push and jitter), register guard, shift,
+    no overlapping same-pitch notes.
 
     The one loop every note goes through, so it is written for speed: no per-note calls
     beyond building the Note.
@@ -289,30 +324,66 @@ def _finish(raw, shift, scale, humanize, rng, name, nc_spans, is_drum):
     lo, hi = REGISTERS.get(name, (0, 127))
     if is_drum:
         lo, hi = 0, 127
-    tj = 2 * HUMAN_TIME * humanize
-    vj = 2 * HUMAN_VEL * humanize
+    vj = feel.VEL_SPREAD * humanize
     rand = rng.random
     sounding = {}
     notes = []
     append = notes.append
     raw.sort(key=_by_start)
+    nbars = len(scales)
+    # where the part next lays out, per bar (a held note stops there)
+    stop_at = [0.0] * nbars
+    nxt = float("inf")
+    for b in range(nbars - 1, -1, -1):
+        if not plays[b]:
+            nxt = b * bpb
+        stop_at[b] = nxt
+    all_play = all(plays)
+    push_of = push.get if is_drum else None
+    change_list = sorted(changes) + [float("inf")]
+    j = 0  # change_list[j] is the first chord change after the note (raw is sorted)
+    twice_jit = 2 * jit
     for p, s, e, v in raw:
+        b = int((s + EPS) // bpb)
+        if b >= nbars:
+            b = nbars - 1
+        if not all_play:
+            if not plays[b]:
+                continue
+            if e > stop_at[b] + EPS:
+                e = stop_at[b]
         if p < lo or p > hi:
             while p < lo:
                 p += 12
             while p > hi:
                 p -= 12
+        if accents:
+            pos = s - b * bpb
+            if pos < EPS:
+                v += 6
+            elif abs(pos - (bpb - 0.5)) < EPS:
+                v += 4
         if humanize:
-            d = (rand() - 0.5) * tj
-            if d < 0 and (s + d < 0 or nc_spans and any(
-                    a - EPS <= s + d < b - EPS for a, b in nc_spans)):
-                d = 0.0  # never before the start, never early into a no-chord bar
+            while change_list[j] <= s + EPS:
+                j += 1
+            r = rand()
+            d = (push_of(p, 0.0) if is_drum else push) + (r - 0.5) * twice_jit
+            if s < EPS:
+                d = 0.0  # the take starts exactly on beat 0
+            elif d < 0:
+                if j and change_list[j - 1] >= s - EPS:
+                    d = -d  # a change lands on or after its beat: the harmony is never early
+                elif nc_spans and any(a - EPS <= s + d < b2 - EPS for a, b2 in nc_spans):
+                    d = 0.0  # never early into a no-chord bar
+            if d > 0 and s + d >= change_list[j] - EPS:
+                d = 0.0  # nor does a chord's note spill over into the next chord
             s += d
             if e - s < 0.05:
                 e = s + 0.05
-            v = int(v * scale + (rand() - 0.5) * vj + 0.5)
+            # the velocity's own draw, derived from the same one (one call a note)
+            v = int(v * scales[b] + ((r * 7919.0) % 1.0 - 0.5) * vj + 0.5)
         else:
-            v = int(v * scale + 0.5)
+            v = int(v * scales[b] + 0.5)
         if v < 1:
             v = 1
         elif v > 127:

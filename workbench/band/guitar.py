@@ -9,7 +9,11 @@ R / F low root / fifth (bass-strum), B5 / B6 boogie dyads, an int a picked strin
 
 from __future__ import annotations
 
-from workbench.band.common import has_table, nearest, resolve, shape
+from functools import lru_cache
+from itertools import product
+from typing import NamedTuple
+
+from workbench.band.common import has_table, motion, nearest, resolve, shape
 from workbench.instruments import REGISTERS
 
 LO, HI = REGISTERS["guitar"]
@@ -23,25 +27,28 @@ def _picked(order, vel=72, step=0.5, ring=1.5):
 
 
 TABLES: dict[str, dict] = {
+    # rock: power chords, the chug filling in as the band plays harder
     "rock": {
-        "4/4": (tuple((i * 0.5, 0.45, 96 if i % 2 == 0 else 80, 1.0 if i % 2 == 0 else 0.8, "P")
-                      for i in range(8)),),
+        "4/4": (((0, 0.95, 98, 1, "P"), (0.5, 0.45, 80, 0.25, "P"), (1, 0.45, 88, 0.3, "P"),
+                 (1.5, 0.95, 86, 0.8, "P"), (2, 0.45, 92, 0.3, "P"), (2.5, 0.45, 84, 0.3, "P"),
+                 (3, 0.45, 90, 0.7, "P"), (3.5, 0.45, 82, 0.5, "P")),),
     },
     "pop": {
-        "4/4": (((0, 0.95, 90, 1, "D"), (1, 0.45, 80, 0.9, "D"), (1.5, 0.9, 70, 0.8, "U"),
-                 (2.5, 0.45, 72, 0.8, "U"), (3, 0.45, 82, 0.9, "D"), (3.5, 0.45, 70, 0.7, "U")),),
+        "4/4": (((0, 0.95, 90, 1, "D"), (1, 0.45, 80, 0.6, "D"), (1.5, 0.9, 70, 0.5, "U"),
+                 (2.5, 0.45, 72, 0.4, "U"), (3, 0.45, 82, 0.5, "D"), (3.5, 0.45, 70, 0.6, "U")),),
         "3/4": (((0, 0.95, 86, 1, "D"), (1, 0.45, 72, 0.8, "D"), (1.5, 0.45, 62, 0.6, "U"),
                  (2, 0.45, 74, 0.8, "D"), (2.5, 0.45, 62, 0.6, "U")),),
         "6/8": (((0, 0.95, 86, 1, "D"), (1, 0.45, 66, 0.7, "U"), (1.5, 0.95, 80, 1, "D"),
                  (2.5, 0.45, 66, 0.7, "U")),),
     },
+    # ballad: the piano arpeggiates, so the guitar lets strummed chords ring
     "ballad": {
-        "4/4": (_picked(_PICK8),),
-        "3/4": (_picked((0, 2, 3, 4, 3, 2)),),
-        "6/8": (_picked((0, 2, 3, 4, 3, 2)),),
+        "4/4": (((0, 1.95, 70, 1, "D"), (2, 1.95, 60, 0.6, "U")),),
+        "3/4": (((0, 2.9, 68, 1, "D"),),),
+        "6/8": (((1.5, 1.45, 64, 1, "D"),),),
     },
     "funk": {
-        "4/4": (tuple((i * 0.25, 0.12, 40, 0.7, "M") for i in range(16)
+        "4/4": (tuple((i * 0.25, 0.12, 40, 0.45, "M") for i in range(16)
                       if i not in (2, 4, 7, 12, 14))
                 + ((0.5, 0.15, 96, 1, "T"), (1.0, 0.12, 100, 1, "T"), (1.75, 0.15, 90, 0.8, "T"),
                    (3.0, 0.12, 100, 1, "T"), (3.5, 0.15, 90, 0.8, "T")),),
@@ -52,8 +59,8 @@ TABLES: dict[str, dict] = {
     },
     "bossa": {
         "4/4": (((0, 0.9, 72, 1, "R"), (2, 0.9, 68, 1, "F"), (0, 0.45, 70, 1, "T"),
-                 (1.5, 0.45, 64, 1, "T"), (3, 0.45, 66, 1, "T")),
-                ((0, 0.9, 72, 1, "R"), (2, 0.9, 68, 1, "F"), (1, 0.45, 64, 1, "T"),
+                 (1.5, 0.45, 64, 0.7, "T"), (3, 0.45, 66, 0.8, "T")),
+                ((0, 0.9, 72, 1, "R"), (2, 0.9, 68, 1, "F"), (1, 0.45, 64, 0.7, "T"),
                  (2.5, 0.45, 66, 1, "T"))),
     },
     "shuffle": {
@@ -79,6 +86,108 @@ def has_pattern(style: str, meter: str) -> bool:
     return has_table(TABLES[style], meter, "6/8")
 
 
+STRINGS = (40, 45, 50, 55, 59, 64)  # standard tuning, low E to high E
+SPAN = 3  # frets a hand covers (four frets: index to little finger)
+
+
+class Grip(NamedTuple):
+    """How a style holds its chords: ``strings`` a shape sounds (contiguous), the lowest
+    pitch allowed (jazz keeps its shells above the walking bass) and whether the chord's bass
+    note must be the lowest (a full strum) or any chord tone may be (an upper-string shape)."""
+
+    strings: int
+    floor: int
+    bass_low: bool
+
+
+GRIPS = {
+    "pop": Grip(4, 47, False), "country": Grip(4, 47, False), "ballad": Grip(4, 47, False),
+    "rock": Grip(4, 45, False), "funk": Grip(4, 50, False), "swing": Grip(4, 52, False),
+    "bossa": Grip(4, 50, False), "shuffle": Grip(4, 45, False), "waltz": Grip(4, 50, False),
+    "reggae": Grip(4, 52, False),
+}
+CENTER = 60.0
+
+
+@lru_cache(maxsize=4096)
+def fret_shapes(pcs: tuple, need: tuple, bass_pc: int, strings: int, floor: int,
+                bass_low: bool) -> tuple:
+    """Every chord shape a hand can fret: ``strings`` adjacent strings, one note each, within a
+    four-fret span (open strings free) up to the 12th fret, holding the ``need`` pitch classes
+    and only ``pcs``. Low to high pitches.
+
+    >>> (40, 47, 52, 56, 59) in fret_shapes((4, 8, 11), (4, 8), 4, 5, 40, True)  # open E
+    True
+    """
+    chord = set(pcs)
+    found = set()
+    for first in range(0, 7 - strings):
+        tuning = STRINGS[first:first + strings]
+        for pos in range(0, 13):
+            options = []
+            for open_p in tuning:
+                opts = [open_p + f for f in range(pos, pos + SPAN + 1)
+                        if (open_p + f) % 12 in chord]
+                if pos > 0 and open_p % 12 in chord:
+                    opts.append(open_p)
+                if not opts:
+                    break
+                options.append(opts)
+            else:
+                for combo in product(*options):
+                    if combo[0] < floor or any(b <= a for a, b in zip(combo, combo[1:], strict=False)):
+                        continue
+                    got = {p % 12 for p in combo}
+                    if not set(need) <= got or (bass_low and combo[0] % 12 != bass_pc):
+                        continue
+                    found.add(combo)
+    return tuple(sorted(found))
+
+
+_LEAD: dict = {}
+
+
+def voice_lead(prev, sh, grip) -> tuple | None:
+    """The shape that moves least from ``prev`` (pulled toward the middle of the neck)."""
+    memo = (prev, sh.pcs, sh.bass, sh.root, grip)
+    got = _LEAD.get(memo)
+    if got is None:
+        if len(_LEAD) > 20000:
+            _LEAD.clear()
+        got = _LEAD[memo] = _voice_lead(prev, sh, grip)
+    return got
+
+
+def _voice_lead(prev, sh, grip) -> tuple | None:
+    need = [sh.pc(i) for i in (sh.third if sh.third is not None else sh.sus,
+                               sh.seventh if sh.seventh is not None else sh.sixth)
+            if i is not None]
+    if grip.bass_low or sh.seventh is None:
+        need.append(sh.bass)
+    if sh.fifth in (6, 8):
+        need.append(sh.pc(sh.fifth))
+    pcs = set(sh.pcs) | {sh.bass}
+    if sh.seventh is not None and sh.kind != "dom" and len(pcs) > grip.strings:
+        pcs.discard(sh.pc(sh.fifth)) if sh.fifth == 7 else None
+    key = (tuple(sorted(pcs)), tuple(sorted(set(need))), sh.bass, grip.strings, grip.floor,
+           grip.bass_low)
+    cands = fret_shapes(*key)
+    if not cands and len(need) > 2:
+        cands = fret_shapes(key[0], tuple(sorted(set(need[:2]))), *key[2:])
+    if not cands:
+        return None
+    best, cost = None, None
+    for c in cands:
+        mean = sum(c) / len(c)
+        x = abs(mean - CENTER) * (0.3 if prev else 1.0)
+        x += 2.0 * sum(b - a == 1 for a, b in zip(c, c[1:], strict=False))  # no semitone rubs
+        if prev:
+            x += motion(prev, c) / len(c) * 3
+        if cost is None or x < cost:
+            best, cost = c, x
+    return best
+
+
 def guitar_shape(sh, low_hint: float) -> tuple[int, ...]:
     """Root low (nearest the last shape's), then fifth, seventh or octave, third, fifth, root:
     the E-shape barre chord, trimmed to the register."""
@@ -97,17 +206,39 @@ def guitar_shape(sh, low_hint: float) -> tuple[int, ...]:
     return tuple(notes)
 
 
+def _power(prev, root_pc):
+    """A power chord (root, fifth, octave; or fifth, root, fifth) nearest the last one."""
+    cands = []
+    for r in range(40, 58):
+        if r % 12 == root_pc:
+            cands.append((r, r + 7, r + 12))
+            if r - 5 >= 40:
+                cands.append((r - 5, r, r + 7))
+    if prev is None:
+        return min((c for c in cands if c[1] - c[0] == 7), key=lambda c: abs(c[0] - 45))
+    return min(cands, key=lambda c: (motion(prev, c), c[1] - c[0] != 7))
+
+
 def play(ctx, rng, style) -> list:
-    out: list = []
+    out = []
     add = out.append
     table = resolve(TABLES[style.name], ctx)
+    grip = GRIPS[style.name]
     hint = 45.0
+    prev = None
+    power = None
     for ev in ctx.events:
         if ev.nc:
             continue
         sh = shape(ev.chord)
-        full = guitar_shape(sh, hint)
-        hint = full[0]
+        full = voice_lead(prev, sh, grip) or guitar_shape(sh, hint)
+        prev = full
+        if grip.bass_low:
+            hint = nearest(sh.root, hint, LO, LO + 12)
+        elif full[0] % 12 == sh.bass:  # the thumb takes the shape's own bass note
+            hint = full[0]
+        else:  # or the bass note under the shape, within the same hand position
+            hint = nearest(sh.bass, full[0] - 7, LO, max(LO, full[0] - 1))
         if ctx.final(ev):
             _strum(full, ev.start, ev.end, 84, add)
             continue
@@ -119,7 +250,11 @@ def play(ctx, rng, style) -> list:
             if end > ev.end:
                 end = ev.end
             placed = True
-            _play(stroke, sh, full, t, end, vel, add)
+            if stroke == "P":
+                power = _power(power, sh.root) if sh.fifth == 7 else full[:3]
+                _strum(power, t, end, vel, add)
+                continue
+            _play(stroke, sh, full, hint, t, end, vel, add)
         if not placed:
             _strum(full, ev.start, min(ev.end, ev.start + 1.0), 80, add)
     out.sort(key=lambda n: n[1])
@@ -134,34 +269,34 @@ def _strum(notes, t, end, vel, add, up=False):
             add((p, s, end, vel - i * 2))
 
 
-def _play(stroke, sh, full, t, end, vel, add):
-    low = full[0]
+def _play(stroke, sh, full, hint, t, end, vel, add):
+    low = int(hint)
     if stroke == "D":
         _strum(full, t, end, vel, add)
-    elif stroke == "U":
-        _strum(full[-4:], t, end, vel, add, up=True)
-    elif stroke == "M":
-        _strum(full[1:4], t, end, vel, add)
+    elif stroke == "U":  # an up-stroke catches the top strings
+        _strum(full[-3:], t, end, vel, add, up=True)
+    elif stroke == "M":  # a muted scratch on two middle strings
+        _strum(full[1:3], t, end, vel, add)
     elif stroke == "T":
         _strum(full[-3:], t, end, vel, add, up=True)
     elif stroke == "P":
         f = sh.fifth if sh.fifth is not None else 0
         _strum((low, low + f, low + 12), t, end, vel, add)
-    elif stroke == "S":
-        third = sh.third if sh.third is not None else (sh.sus or 0)
-        seventh = sh.seventh if sh.seventh is not None else (sh.sixth or sh.fifth or 0)
-        _strum((low, low + seventh, low + 12 + third), t, end, vel, add)
+    elif stroke == "S":  # a shell on the middle strings, clear of the walking bass
+        _strum(full[:3], t, end, vel, add)
     elif stroke == "R":
         add((low, t, end, vel))
-    elif stroke == "F":
-        f = sh.fifth if sh.fifth is not None else 0
-        p = low + f - 12 if low + f - 12 >= LO else low + f
-        add((p, t, end, vel))
+    elif stroke == "F":  # the alternating bass: the fifth below the thumb's root
+        f = sh.pc(sh.fifth) if sh.fifth is not None else low % 12
+        add((nearest(f, low - 5, LO, HI), t, end, vel))
     elif stroke == "B5" or stroke == "B6":
         f = sh.fifth if sh.fifth is not None else 12
-        if stroke == "B6" and sh.kind in ("maj", "dom") and sh.seventh != 11:
+        if stroke == "B6" and sh.kind == "maj" and sh.seventh is None:
             f = 9
-        add((low, t, end, vel))
-        add((low + f, t + STRUM, end, vel - 6))
+        elif stroke == "B6" and sh.kind == "dom":
+            f = 10  # 5 - b7: no 6th rubbing the piano's seventh
+        root = nearest(sh.root, low, LO, LO + 12)  # the boogie is on the root, not a slash bass
+        add((root, t, end, vel))
+        add((root + f, t + STRUM, end, vel - 6))
     else:
         add((full[stroke % len(full)], t, end, vel))

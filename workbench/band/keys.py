@@ -25,51 +25,57 @@ def _arp(order, durs, vel=(76, 60), step=0.5):
 
 
 TABLES: dict[str, dict] = {
+    # rock: the guitar chugs, so the keys hold the chord an octave up, stabbing the offbeats
+    # only when the band plays hard
     "rock": {
-        "4/4": (tuple((i * 0.5, 0.45, 92 if i % 2 == 0 else 74, 1.0 if i % 2 == 0 else 0.7, -1)
-                      for i in range(8)),),
+        "4/4": (((0, 1.95, 84, 1, -1), (1.5, 0.4, 72, 0.3, -1), (2, 1.95, 76, 0.6, -1),
+                 (3.5, 0.4, 72, 0.3, -1)),),
     },
+    # pop: the guitar and bass take the downbeat, the piano answers off it
     "pop": {
-        "4/4": (((0, 1.45, 88, 1, -1), (1.5, 0.95, 76, 0.8, -1), (2.5, 0.45, 70, 0.6, -1),
-                 (3, 0.95, 80, 0.9, -1)),
-                ((0, 0.95, 88, 1, -1), (1, 0.45, 70, 0.6, -1), (1.5, 1.45, 78, 0.9, -1),
-                 (3, 0.45, 74, 0.7, -1), (3.5, 0.45, 74, 0.6, -1))),
-        "3/4": (((0, 0.95, 86, 1, -1), (1, 0.9, 70, 0.8, -1), (2, 0.9, 72, 0.8, -1)),),
-        "6/8": (tuple((i * 0.5, 0.45, 86 if i % 3 == 0 else 66, 1.0 if i % 3 == 0 else 0.7, -1)
-                      for i in range(6)),),
+        "4/4": (((1, 0.45, 74, 0.5, -1), (2.5, 1.4, 84, 1, -1)),
+                ((0.5, 0.9, 78, 0.6, -1), (2.5, 1.4, 80, 1, -1))),
+        "3/4": (((0, 1.9, 86, 1, -1), (2, 0.9, 70, 0.6, -1)),),
+        "6/8": (((0.5, 0.9, 80, 1, -1), (2, 0.9, 72, 0.8, -1)),),
     },
     "ballad": {
         "4/4": (_arp((0, 1, 2, 3, 1, 2, 3, 2), (4, 3.5, 3, 2.5, 2, 1.5, 1, 0.5)),),
         "3/4": (_arp((0, 1, 2, 3, 2, 1), (3, 2.5, 2, 1.5, 1, 0.5)),),
         "6/8": (_arp((0, 1, 2, 3, 2, 1), (3, 2.5, 2, 1.5, 1, 0.5)),),
     },
+    # funk: clav stabs in the gaps the guitar's chops leave
     "funk": {
         "4/4": (((0, 0.2, 100, 1, -1), (0.75, 0.15, 82, 0.7, -1), (1.5, 0.2, 90, 0.8, -1),
-                 (2.25, 0.15, 78, 0.6, -1), (2.75, 0.2, 86, 0.7, -1), (3.5, 0.2, 90, 0.8, -1)),
-                ((0, 0.2, 100, 1, -1), (0.5, 0.15, 78, 0.6, -1), (1.25, 0.2, 86, 0.7, -1),
-                 (2, 0.2, 92, 0.9, -1), (2.75, 0.15, 80, 0.7, -1), (3.25, 0.2, 88, 0.7, -1))),
+                 (2.25, 0.15, 78, 0.6, -1), (2.75, 0.2, 86, 0.7, -1)),
+                ((0, 0.2, 100, 1, -1), (1.25, 0.2, 86, 0.7, -1), (2.25, 0.2, 92, 0.9, -1),
+                 (2.75, 0.15, 80, 0.7, -1), (3.25, 0.2, 88, 0.7, -1))),
     },
+    # bossa: the Rhodes between the guitar's thumb and the bass
     "bossa": {
-        "4/4": (((0, 1.95, 70, 1, -1), (2.5, 1.45, 62, 0.7, -1)),
-                ((1, 1.45, 64, 0.8, -1), (2.5, 1.45, 66, 0.9, -1))),
+        "4/4": (((1, 2.9, 64, 1, -1),),
+                ((2.5, 1.45, 62, 1, -1),)),
     },
+    # shuffle: the guitar boogies in eighths; the piano answers on the offbeats
     "shuffle": {
-        "4/4": (tuple((i * 0.5, 0.4, 84 if i % 2 == 0 else 62, 1.0 if i % 2 == 0 else 0.7, -1)
-                      for i in range(8)),),
+        "4/4": (((0.5, 0.4, 80, 1, -1), (2, 0.9, 66, 0.3, -1), (3.5, 0.4, 78, 0.9, -1)),),
     },
     "waltz": {
         "3/4": (((1, 0.8, 74, 1, -1), (2, 0.8, 70, 1, -1)),),
     },
     "reggae": {
         "4/4": (((0.5, 0.3, 84, 1, -1), (1.5, 0.3, 84, 1, -1), (2.5, 0.3, 84, 1, -1),
-                 (3.5, 0.3, 84, 1, -1), (0, 0.2, 52, 0.5, 0), (1, 0.2, 52, 0.5, 0),
-                 (2, 0.2, 52, 0.5, 0), (3, 0.2, 52, 0.5, 0)),),
+                 (3.5, 0.3, 84, 1, -1), (0, 0.2, 52, 0.3, 0), (2, 0.2, 52, 0.3, 0)),),
     },
+    # country: honky-tonk offbeats between the guitar's boom-chick
     "country": {
-        "4/4": (((1, 0.45, 80, 1, -1), (3, 0.45, 80, 1, -1), (2.5, 0.4, 62, 0.4, -1),
-                 (3.5, 0.4, 60, 0.3, -1)),),
+        "4/4": (((1.5, 0.4, 76, 1, -1), (3.5, 0.4, 74, 1, -1), (2.75, 0.2, 62, 0.3, -1)),),
     },
 }
+
+# The register of the comping hand, per style (default WINDOW): where the guitar chugs low,
+# the keys sit an octave up.
+WINDOWS = {"rock": ((60, 84), 72.0), "funk": ((58, 84), 69.0), "reggae": ((58, 82), 68.0),
+           "shuffle": ((58, 82), 68.0), "country": ((58, 84), 70.0)}
 
 # Jazz comping rhythms, one chosen per bar: (pos on a straight grid, dur, vel).
 COMPING = {
@@ -110,7 +116,7 @@ def _swing_hits(ctx, rng, ev, bars_choice):
 
 
 def play(ctx, rng, style) -> list:
-    out: list = []
+    out = []
     add = out.append
     name = style.name
     rootless = name in ROOTLESS
@@ -119,17 +125,20 @@ def play(ctx, rng, style) -> list:
     choice = {}
 
     def bar_choice(b):
-        if b not in choice:
-            choice[b] = int(rng.random() * len(COMPING[ctx.meter]))
-        return choice[b]
+        # a comping figure per two bars of the same figure key (kept, varied at phrase ends)
+        p = ctx.bar_plan(b)
+        key = (p.figure[0], p.figure[1], p.figure[2] >= 2, b % 2) if p else b
+        if key not in choice:
+            choice[key] = int(rng.random() * len(COMPING[ctx.meter]))
+        return choice[key]
 
     prev = None
-    lo, hi = WINDOW
+    (lo, hi), center = WINDOWS.get(name, (WINDOW, CENTER))
     for ev in ctx.events:
         if ev.nc:
             continue
         sh = shape(ev.chord)
-        v = lead(prev, sh.voicing_pcs(rootless), lo, hi, CENTER)
+        v = lead(prev, sh.voicing_pcs(rootless), lo, hi, center)
         prev = v
         if ctx.final(ev):
             for p in v:

@@ -1,13 +1,14 @@
 """The pad (strings, warm synth, organ): the chord held, as an open (drop-2) voicing led
 smoothly from the last one; re-struck every bar when the density is high. A repeated chord
-(``| C | % |``) is tied over, as strings would bow on, unless the pad re-strikes anyway."""
+(``| C | % |``) is tied over, as strings would bow on, unless the pad re-strikes anyway. The
+arranger decides where the pad plays at all; it re-enters on a bar line when brought in."""
 
 from __future__ import annotations
 
 from workbench.band.common import EPS, lead, shape
 from workbench.instruments import REGISTERS
 
-WINDOW = REGISTERS["pad"]
+WINDOW = (52, REGISTERS["pad"][1])  # above E3: the bass's octave stays the bass's
 CENTER = 62.0
 VELOCITY = {"ballad": 62, "swing": 50, "bossa": 52, "reggae": 56, "funk": 66, "rock": 64}
 
@@ -18,15 +19,21 @@ def play(ctx, rng, style) -> list:
     prev = None
     lo, hi = WINDOW
     base_vel = VELOCITY.get(style.name, 60)
-    restrike = ctx.density > 0.65
     bpb = ctx.bpb
+    plan = ctx.plan
+
+    def enters(b):  # the pad comes in at this bar line (the arranger brings it in here)
+        return 0 < b < len(plan) and "pad" in plan[b].plays and "pad" not in plan[b - 1].plays
     held = None  # (index in out of the last chord's notes, how many) while it may be tied on
     for ev in ctx.events:
         if ev.nc:
             held = None
             continue
         final = ctx.final(ev)
-        if held is not None and not restrike and not final and ev.chord == ev.prev.chord:
+        first_bar = int((ev.start + EPS) // bpb)
+        restrike = ctx.bar_density(first_bar) > 0.65
+        if (held is not None and not restrike and not final and ev.chord == ev.prev.chord
+                and not enters(first_bar)):
             first, count = held
             for i in range(first, first + count):  # tie: the same notes ring on
                 p, s, _, v = out[i]
@@ -36,10 +43,11 @@ def play(ctx, rng, style) -> list:
         v = lead(prev, sh.voicing_pcs(False), lo, hi, CENTER, drop2=True)
         prev = v
         cuts = [ev.start]
-        if restrike and not final:
-            b = int((ev.start + EPS) // bpb) + 1
+        if not final:
+            b = first_bar + 1
             while b * bpb < ev.end - EPS:
-                cuts.append(b * bpb)
+                if restrike or enters(b):
+                    cuts.append(b * bpb)
                 b += 1
         cuts.append(ev.end)
         for i in range(len(cuts) - 1):

@@ -16,6 +16,7 @@ import time
 import ipywidgets as w
 
 from . import mapping
+from .a11y import PageHelper
 from .controls import Controls, safe
 from .pianoroll import PianoRoll, arrangement_svg, roll_state
 from .player import Player
@@ -25,8 +26,9 @@ from .sync import SyncPanel
 log = logging.getLogger(__name__)
 
 
-def download_links(arrangement) -> str:
-    """HTML links (data: URLs) for the band file and one file per track."""
+def download_links(arrangement, stale: bool = False) -> str:
+    """HTML links (data: URLs) for the band file and one file per track; ``stale``: marked as
+    the files of an earlier result."""
     key = arrangement.key.short
     tempo = int(arrangement.tempo)
     links = []
@@ -38,6 +40,10 @@ def download_links(arrangement) -> str:
         links.append(f"<a class='wb-download' download='{html.escape(filename)}' "
                      f"href='{href}' title='{html.escape(filename)} ({len(data)} bytes)' "
                      f"style='margin-right:10px'>⤓ {html.escape(label)}</a>")
+    if stale:
+        return ("<span class='wb-downloads wb-stale' data-stale='1'><b>MIDI files <span "
+                "class='wb-stale-note'>(out of date: the last good result)</span>:</b> "
+                + "".join(links) + "</span>")
     return "<span class='wb-downloads'><b>MIDI files:</b> " + "".join(links) + "</span>"
 
 
@@ -72,9 +78,18 @@ class Workbench(w.VBox):
             self.tabs.set_title(i, title)
         actions = w.HBox([*self.controls.action_box.children, self.status],
                          layout=w.Layout(align_items="center", flex_flow="row wrap"))
-        super().__init__([self.controls.song_box, self.tabs, actions, self.roll,
-                          w.HBox([self.player, self.downloads],
-                                 layout=w.Layout(align_items="center", flex_flow="row wrap"))],
+        # Generate right after the chord box: one Tab away (Ctrl+Enter in the box presses it)
+        self.page = PageHelper(names=self.controls.names,
+                               submit=(self.controls.progression, self.controls.generate))
+        self.stale = False
+        # the result: roll, player (audio, WAV links) and MIDI links, marked stale as one
+        self.result = w.VBox([self.roll,
+                              w.HBox([self.player, self.downloads],
+                                     layout=w.Layout(align_items="center",
+                                                     flex_flow="row wrap"))])
+        self.result.add_class("wb-result")
+        super().__init__([self.controls.text_box, actions, self.controls.settings_box, self.tabs,
+                          self.result, self.page],
                          layout=w.Layout(width="100%"))
         self.add_class("wb-app")
         self.controls.on_change(self._on_change)
@@ -87,8 +102,28 @@ class Workbench(w.VBox):
     # ----------------------------------------------------------------------------------------
 
     def report_error(self, message: str) -> None:
+        self.mark_stale()
+        note = (" <span class='wb-stale-note'>The roll, audio and files below are the last good "
+                "result.</span>") if self.stale else ""
         self.status.value = (f"<span class='wb-error' role='alert' style='color:#b91c1c'>✗ "
-                             f"{html.escape(message)}</span>")
+                             f"{html.escape(message)}</span>{note}")
+
+    STALE = "Out of date"
+
+    def mark_stale(self) -> None:
+        """The controls no longer give the result on screen (an error): say so on the roll's
+        header, the MIDI links and the player (its audio and WAV links), until a new result."""
+        if self.arrangement is None or self.stale:
+            return
+        self.stale = True
+        self.roll.title = f"{self.STALE} (the last good result): {self.roll.title}"
+        self.result.add_class("wb-stale")
+        self.downloads.value = download_links(self.arrangement, stale=True)
+
+    def _clear_stale(self) -> None:
+        if self.stale:
+            self.stale = False
+            self.result.remove_class("wb-stale")
 
     def refresh(self, audio: bool = True, publish: bool = False):
         """Generate from the controls and redraw; returns the Arrangement or None (error shown)."""
@@ -108,6 +143,9 @@ class Workbench(w.VBox):
             self.report_error(mapping.friendly_error(exc))
             return None
         t1 = time.perf_counter()
+        self._clear_stale()
+        if audio:   # first: the render streams from a worker thread while the roll is drawn
+            self.player.render(arrangement)
         state = roll_state(arrangement)
         self.roll.show(state)
         self.roll._arrangement = arrangement
@@ -115,12 +153,11 @@ class Workbench(w.VBox):
         self.arrangement = arrangement
         self.generations += 1
         self.downloads.value = download_links(arrangement)
-        if audio:
-            self.player.render(arrangement)
         sent = ""
         if publish:
             records = self.sync.publish(arrangement)
-            if records:
+            if records:   # audio downloads take the MIDI files' timestamp: the same names
+                self.player.timestamp = str(records[0].get("filename", ""))[:14] or None
                 sent = f" · sent {len(records)} files to the DAW"
         self.timings = {"generate_ms": (t1 - t0) * 1000, "state_ms": (t2 - t1) * 1000,
                         "total_ms": (time.perf_counter() - t0) * 1000}
@@ -137,7 +174,8 @@ class Workbench(w.VBox):
         if not self.controls.live.value:
             return
         if not self.controls.check.ok:
-            return          # the box shows what's wrong; keep the last good preview
+            self.mark_stale()   # the box says what's wrong; the last good preview stays, marked
+            return
         self.refresh(audio=True, publish=False)
 
     @safe

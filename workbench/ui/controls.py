@@ -63,6 +63,7 @@ class TrackStrip(w.HBox):
         self.program = w.Dropdown(options=options, value=program, description="",
                                   layout=w.Layout(width="230px"))
         self.program.description_allow_html = False
+
         self.level = w.FloatSlider(value=settings["level"], min=0, max=1, step=0.05,
                                    description="level", continuous_update=False,
                                    readout_format=".2f", layout=w.Layout(width="210px"),
@@ -75,6 +76,10 @@ class TrackStrip(w.HBox):
                          layout=w.Layout(align_items="center", flex_flow="row wrap"))
         self.add_class("wb-track-strip")
         self.add_class(f"wb-track-{name}")
+        label = name.capitalize()
+        # accessible names for controls whose visible label is shared or absent (a11y.py)
+        self.names = {self.program: f"{label} instrument", self.level: f"{label} level",
+                      self.density: f"{label} density"}
 
     def state(self) -> dict:
         return {"on": self.on.value, "program": self.program.value, "level": self.level.value,
@@ -138,15 +143,23 @@ class Controls(w.VBox):
                                  continuous_update=False, layout=w.Layout(width="300px"),
                                  style={"description_width": "50px"})
         self.tempo.add_class("wb-tempo")
-        meters = list(METERS)
-        self.meter = w.Dropdown(options=meters, value=s["meter"] if s["meter"] in meters
-                                else meters[0], description="Meter",
-                                layout=w.Layout(width="150px"), style={"description_width": "50px"})
-        self.meter.add_class("wb-meter")
         self._styles = {st.name: st for st in styles()}
+        # a meter no style plays is not offered; the list follows the chosen style
+        self._meter_styles = meter_styles(self._styles.values(), METERS)
+        if s["style"] not in self._styles:
+            s["style"] = next(iter(self._styles))
+        if s["meter"] not in self._styles[s["style"]].meters:
+            s["style"] = style_for_meter(self._styles, s["meter"], s["style"])
+        self.meter = w.Dropdown(options=self._meter_options(s["style"]), value=s["meter"],
+                                description="Meter", layout=w.Layout(width="290px"),
+                                style={"description_width": "50px"})
+        self.meter.add_class("wb-meter")
         self.style = w.Dropdown(options=list(self._styles), value=s["style"], description="Style",
                                 layout=w.Layout(width="200px"), style={"description_width": "45px"})
         self.style.add_class("wb-style")
+        # the slider follows the style's usual tempo until the user moves it
+        self.tempo_follows_style = s["tempo"] == self._styles[s["style"]].default_tempo
+        self._setting_tempo = False
         self.style_info = w.HTML("", layout=w.Layout(width="100%"))
         self.style_info.add_class("wb-style-info")
 
@@ -165,39 +178,44 @@ class Controls(w.VBox):
         self.intensity = w.FloatSlider(value=s["intensity"], min=0, max=1, step=0.05,
                                        description="Intensity", continuous_update=False,
                                        style={"description_width": "70px"})
+        self.arc = w.Dropdown(options=[("builds over the choruses", "build"), ("flat", "flat")],
+                              value=s.get("arc", "build"), description="Arc",
+                              style={"description_width": "70px"})
         self.seed = w.BoundedIntText(value=s["seed"], min=0, max=2**31 - 1, description="Seed",
                                      layout=w.Layout(width="170px"),
                                      style={"description_width": "40px"})
         self.seed.add_class("wb-seed")
-        # a Font Awesome icon, not an emoji: emoji fonts are missing on many Linux desktops
-        self.variation = w.Button(description="New variation", icon="random",
+        # no icons: Font Awesome would come from a CDN, and the app works offline
+        self.variation = w.Button(description="New variation",
                                   tooltip="Same song, another performance (new seed)")
         self.variation.add_class("wb-variation")
         self.count_in = w.Checkbox(value=s["count_in"], description="count-in bar", indent=False)
 
         # actions ------------------------------------------------------------------------------
-        self.generate = w.Button(description="Generate", button_style="primary", icon="music",
-                                 tooltip="Generate the band (and send it to the DAW if sync is on)")
+        self.generate = w.Button(description="Generate", button_style="primary",
+                                 tooltip="Generate the band and send it to the DAW if sync is on "
+                                         "(Ctrl+Enter in the chord box)")
         self.generate.add_class("wb-generate")
         self.live = w.Checkbox(value=True, description="live preview", indent=False,
                                tooltip="Update the piano roll on every change",
                                layout=w.Layout(width="120px"))
         self.live.add_class("wb-live")
 
-        self.song_box = w.VBox([
-            _label("Chord progression", "100%"),
-            self.progression,
-            self.message,
+        # the text box first, then (in the app) Generate: one Tab from the text to Generate
+        self.text_box = w.VBox([_label("Chord progression", "100%"), self.progression,
+                                self.message])
+        self.settings_box = w.VBox([
             w.HBox([self.presets, self.down, self.up, self.repeat],
                    layout=w.Layout(flex_flow="row wrap", align_items="center")),
             w.HBox([self.key, self.detected, self.tempo, self.meter, self.style],
                    layout=w.Layout(flex_flow="row wrap", align_items="center")),
             self.style_info,
         ])
+        self.song_box = w.VBox([self.text_box, self.settings_box])
         self.band_box = w.VBox(list(self.strips.values()))
         self.feel_box = w.VBox([
             w.HBox([self.swing, self.swing_auto], layout=w.Layout(align_items="center")),
-            self.humanize, self.intensity,
+            self.humanize, self.intensity, self.arc,
             w.HBox([self.seed, self.variation, self.count_in],
                    layout=w.Layout(align_items="center", flex_flow="row wrap")),
         ])
@@ -211,6 +229,7 @@ class Controls(w.VBox):
         self.meter.observe(self._on_text, "value")
         self.presets.observe(self._on_preset, "value")
         self.style.observe(self._on_style, "value")
+        self.tempo.observe(self._on_tempo, "value")
         self.swing_auto.observe(self._on_swing_auto, "value")
         self.down.on_click(lambda _b: self._transpose(-1))
         self.up.on_click(lambda _b: self._transpose(+1))
@@ -219,6 +238,13 @@ class Controls(w.VBox):
         for widget in self._value_widgets():
             if widget not in (self.progression, self.meter):
                 widget.observe(self._on_value, "value")
+        # accessible names for controls whose visible label is not linked to them (a11y.py)
+        self.names = {self.progression: "Chord progression", self.presets: "Preset progression",
+                      self.tempo: "Tempo (bpm)", self.swing: "Swing", self.humanize: "Humanize",
+                      self.intensity: "Intensity", self.down: "Transpose down a semitone",
+                      self.up: "Transpose up a semitone"}
+        for strip in self.strips.values():
+            self.names.update(strip.names)
         self._show_style()
         self.validate()
 
@@ -245,6 +271,7 @@ class Controls(w.VBox):
             "swing": None if self.swing_auto.value else self.swing.value,
             "humanize": self.humanize.value,
             "intensity": self.intensity.value,
+            "arc": self.arc.value,
             "seed": self.seed.value,
             "count_in": self.count_in.value,
         }
@@ -253,14 +280,24 @@ class Controls(w.VBox):
         """Set many values at once (one change notification at the end)."""
         self._muted += 1
         try:
-            for name in ("progression", "repeat", "key", "tempo", "meter", "style", "humanize",
-                         "intensity", "seed", "count_in"):
+            if "style" in state:
+                self.style.value = state["style"]
+            if "meter" in state and state["meter"] != self.meter.value:
+                if state["meter"] not in self.meter.options:
+                    # a preset in a meter this style doesn't play: a style that plays it
+                    self.style.value = style_for_meter(self._styles, state["meter"],
+                                                       self.style.value)
+                self.meter.value = state["meter"]
+            for name in ("progression", "repeat", "key", "tempo", "humanize", "intensity",
+                         "seed", "count_in"):
                 if name in state:
                     getattr(self, name).value = state[name]
             if "swing" in state:
                 self.swing_auto.value = state["swing"] is None
                 if state["swing"] is not None:
                     self.swing.value = float(state["swing"])
+            if state.get("arc") in ("build", "flat"):
+                self.arc.value = state["arc"]
             for name, strip_state in state.get("tracks", {}).items():
                 if name in self.strips:
                     self.strips[name].set_state({**self.strips[name].state(), **strip_state})
@@ -289,6 +326,7 @@ class Controls(w.VBox):
                self.count_in]
         for strip in self.strips.values():
             out += strip.widgets()
+        out.append(self.arc)
         return out
 
     def _changed(self):
@@ -316,8 +354,40 @@ class Controls(w.VBox):
         text, meter = mapping.PRESETS[name]
         self.set_state({"progression": text, "meter": meter})
 
+    def _meter_options(self, style: str) -> list[tuple[str, str]]:
+        """The style's meters, each saying which styles play it."""
+        return [(f"{m}: {meter_label(self._meter_styles[m], self._styles)}", m)
+                for m in self._styles[style].meters]
+
     @safe
-    def _on_style(self, _change):
+    def _on_style(self, change):
+        info = self._styles[change["new"]]
+        self._muted += 1        # one regeneration for the style change, not three
+        try:
+            meter = self.meter.value if self.meter.value in info.meters else info.meters[0]
+            self.meter.options = self._meter_options(info.name)
+            self.meter.value = meter
+            if self.tempo_follows_style:
+                self._set_tempo(info.default_tempo)
+        finally:
+            self._muted -= 1
+        self.validate()
+        self._show_style()
+
+    def _set_tempo(self, bpm: float) -> None:
+        lo, hi = mapping.TEMPO_RANGE
+        self._setting_tempo = True
+        try:
+            self.tempo.value = int(round(min(max(bpm, lo), hi)))
+        finally:
+            self._setting_tempo = False
+
+    @safe
+    def _on_tempo(self, change):
+        if self._setting_tempo:
+            return
+        # moved by the user: keep it; back at the style's own tempo: follow the style again
+        self.tempo_follows_style = change["new"] == self._styles[self.style.value].default_tempo
         self._show_style()
 
     def _show_style(self):
@@ -326,9 +396,11 @@ class Controls(w.VBox):
             self.style_info.value = ""
             return
         meters = ", ".join(info.meters)
+        follows = " (the tempo slider follows it until you move it)" \
+            if self.tempo_follows_style else ""
         self.style_info.value = (f"<span class='wb-style-desc'><b>{html.escape(info.name)}</b>: "
                                  f"{html.escape(info.description)} <i>(meters: {meters}; "
-                                 f"usual tempo {info.default_tempo:g} bpm)</i></span>")
+                                 f"usual tempo {info.default_tempo:g} bpm{follows})</i></span>")
 
     @safe
     def _on_swing_auto(self, change):
@@ -353,6 +425,32 @@ class Controls(w.VBox):
     def _on_generate(self, _button):
         for cb in self._generate_callbacks:
             cb()
+
+
+def meter_styles(styles, meters) -> dict[str, list[str]]:
+    """Meter -> the styles that play it, for the meters some style plays, in ``meters``' order.
+
+    >>> from workbench import METERS, styles
+    >>> meter_styles(styles(), METERS)["12/8"]
+    ['ballad', 'shuffle']
+    """
+    played = {m: [st.name for st in styles if m in st.meters] for m in meters}
+    return {m: names for m, names in played.items() if names}
+
+
+def meter_label(players: list[str], styles) -> str:
+    """Which styles play a meter, short: ``"all styles but waltz"`` or ``"pop, ballad"``."""
+    others = [name for name in styles if name not in players]
+    if len(others) < len(players) and others:
+        return "all styles but " + ", ".join(others)
+    return "all styles" if not others else ", ".join(players)
+
+
+def style_for_meter(styles: dict, meter: str, current: str) -> str:
+    """``current`` if it plays ``meter``, else the first style that does (else ``current``)."""
+    if meter in styles[current].meters:
+        return current
+    return next((name for name, st in styles.items() if meter in st.meters), current)
 
 
 def _message(ok: bool, text: str) -> str:

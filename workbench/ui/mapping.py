@@ -94,8 +94,9 @@ def default_state() -> dict:
                           "density": TRACK_DEFAULTS.get(name, (0.7, 0.5))[1]}
                    for name in tracks()},
         "swing": None,            # None: the style's own swing
-        "humanize": 0.15,
+        "humanize": 0.5,          # the band's own feel (workbench.band.feel.DEFAULT_HUMANIZE)
         "intensity": 0.5,
+        "arc": "build",           # the arranger builds over the choruses; or "flat"
         "seed": 1,
         "count_in": False,
     }
@@ -134,6 +135,7 @@ def generate_kwargs(state: dict) -> dict:
         "density": {n: strips[n]["density"] for n in on},
         "count_in": s.get("count_in", False),
         "repeat": s.get("repeat", 1),
+        "arc": s.get("arc", "build"),
     }
 
 

@@ -47,15 +47,14 @@ def track_color(name: str, index: int) -> str:
 
 def section_starts(arrangement) -> dict[int, str]:
     """Bar (on the arrangement's timeline) → the section label that starts there, for songs: a
-    new label, or the same one in the next chorus."""
-    prog: Any = getattr(arrangement, "progression", None)
-    sections = getattr(prog, "sections", None) or []
+    new label, or the same one in the next chorus. Read from the arranger's plan, so that an
+    intro the band added is labelled and the sections after it sit where they are played."""
     shift = 1 if getattr(arrangement, "count_in", False) else 0
     out, before = {}, None
-    for bar, label in enumerate(sections):
-        here = (label, prog.chorus(bar))
-        if label and here != before:
-            out[bar + shift] = label
+    for bar in getattr(arrangement, "plan", None) or ():
+        here = (bar.section, bar.chorus)
+        if bar.section and here != before:
+            out[bar.bar + shift] = bar.section
         before = here
     return out
 

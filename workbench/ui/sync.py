@@ -15,6 +15,7 @@ import socket
 import tempfile
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import ipywidgets as w
@@ -52,11 +53,23 @@ def start_service(**kwargs):
         port = service_port()
         if port is not None:
             kwargs["port"] = port
-    if (kwargs.get("folder") is None and os.environ.get("PYTEST_CURRENT_TEST")
-            and not os.environ.get("ORCHESTRATOR_FOLDER")):
-        # under the test suite: leave no generated files in the checkout
-        kwargs["folder"] = tempfile.mkdtemp(prefix="workbench-sync-")
+    if kwargs.get("folder") is None and not os.environ.get("ORCHESTRATOR_FOLDER"):
+        if os.environ.get("PYTEST_CURRENT_TEST"):
+            # under the test suite: leave no generated files in the checkout
+            kwargs["folder"] = tempfile.mkdtemp(prefix="workbench-sync-")
+        else:
+            kwargs["folder"] = project_folder()
     return start(**kwargs)
+
+
+def project_folder() -> Path | None:
+    """The project's ``generated_accompaniments`` when running from a checkout (the notebooks
+    run in ``notebooks/``, so the service's relative default would land there); else ``None``
+    (the service's default, relative to the working directory)."""
+    root = Path(__file__).resolve().parents[2]
+    if (root / "pyproject.toml").is_file() and (root / "notebooks").is_dir():
+        return root / "generated_accompaniments"
+    return None
 
 
 def event_beat(event: dict):
@@ -125,7 +138,7 @@ class SyncPanel(w.VBox):
         self._poll_stop: threading.Event | None = None
         self._failures = 0
 
-        self.start_button = w.Button(description="Start sync service", icon="plug",
+        self.start_button = w.Button(description="Start sync service",
                                      tooltip="Start (or attach to) the service the DAW plugin "
                                              "connects to", layout=w.Layout(width="180px"))
         self.start_button.add_class("wb-sync-start")
@@ -330,6 +343,10 @@ class SyncPanel(w.VBox):
             with self._lock:
                 events = list(self.events[-SHOWN_EVENTS:])
                 position = self.position
+            # the listener of another page that has gone (its kernel shut down or culled) is
+            # history, not a page: only connected ones are listed
+            plugins = [p for p in plugins
+                       if not (is_notebook_listener(p) and not p.get("connected", True))]
             rows = []
             for p in plugins:
                 pid = str(p.get("plugin_id") or p.get("id") or "?")
