@@ -405,7 +405,7 @@ def _run_song(req: GenerationRequest, store: FileStore, sidecar=True) -> list[Fi
     from workbench.song.sources import pick_song
 
     try:
-        songs = wb.read_songs(req.musicxml if req.musicxml is not None else req.song)
+        songs = wb.read_songs(req.musicxml if req.musicxml is not None else req.song, paths=False)
         song = pick_song(songs, req.song_index)
         arr = wb.generate(song, style=req.style, tracks=req.tracks, tempo=req.tempo, key=req.key,
                           seed=req.seed, meter=req.meter, repeat=req.repeat,
@@ -416,7 +416,7 @@ def _run_song(req: GenerationRequest, store: FileStore, sidecar=True) -> list[Fi
                            bar=exc.bar, song=exc.song, song_index=exc.index) from None
     except WorkbenchError as exc:
         raise RequestError.from_engine(exc, req.renames) from None
-    return write_arrangement(arr, store, req, sidecar=sidecar)
+    return _write(arr, store, req, sidecar)
 
 
 def run_engine(req: GenerationRequest, store: FileStore, sidecar=True) -> list[FileRecord]:
@@ -449,6 +449,11 @@ def run_engine(req: GenerationRequest, store: FileStore, sidecar=True) -> list[F
         raise _chord_error(req, exc) from None
     except WorkbenchError as exc:
         raise RequestError.from_engine(exc, req.renames) from None
+    return _write(arr, store, req, sidecar)
+
+
+def _write(arr, store: FileStore, req: GenerationRequest, sidecar: bool) -> list[FileRecord]:
+    """Write and index a take; a full disk or an unsafe folder answered with its own status."""
     try:
         return write_arrangement(arr, store, req, sidecar=sidecar)
     except UnsafePath as exc:

@@ -202,6 +202,8 @@ def _songs(args) -> int:
         print(f"{index:4d}  {item.title or '(untitled)'} | {item.composer or '-'} | "
               f"{item.key.name} | {item.meter} | {tempo} | {style} | {len(item.bars)} bars | {form}")
     return 0
+
+
 def swing_text(swing: float) -> str:
     """Swing as a musician reads it: the long:short ratio of a swung pair (0 straight 1:1,
     2/3 triplet 2:1, 1 dotted 3:1).

@@ -374,6 +374,46 @@ public:
             player.collectGarbage();  // frees the retired generation here, not on the audio thread
         }
 
+        beginTest ("an audio thread playing while another thread hands over generations as fast as it can");
+        {
+            // The lock-free hand-over under contention: every generation is freed exactly once
+            // (or the allocator would crash), the audio thread never waits, the last one plays.
+            GenerationPlayer player;
+            player.prepareToPlay (48000.0, 64);
+            std::atomic<bool> done { false };
+            std::atomic<int> blocks { 0 };
+            std::thread audio ([&]
+            {
+                FakeHost host;
+                host.looping = true;
+                host.loopStart = 0.0;
+                host.loopEnd = 2.0;  // wraps every 1500 blocks: bar lines come often
+                while (! done.load())
+                {
+                    host.block (player, 64);
+                    ++blocks;
+                    if (host.sent.size() > 10000)
+                        host.sent.clear();
+                }
+                host.stop (player, 64);
+            });
+            for (int i = 0; i < 2000; ++i)
+                player.setNextGeneration (i % 2 == 0 ? answer ("g" + juce::String (i)) : sustained ("g" + juce::String (i)));
+            const auto deadline = juce::Time::getMillisecondCounter() + 5000;
+            while (player.hasPendingGeneration() && juce::Time::getMillisecondCounter() < deadline)
+            {
+                player.collectGarbage();
+                juce::Thread::sleep (1);
+            }
+            done = true;
+            audio.join();
+            player.collectGarbage();
+            expect (blocks.load() > 0);
+            expect (! player.hasPendingGeneration());
+            expect (player.getCurrentGeneration() != nullptr && player.getCurrentGeneration()->id == "g1999");
+            expectEquals (player.getNumActiveNotes(), 0);
+        }
+
         beginTest ("a generation that arrives while stopped replaces the current one at once");
         {
             GenerationPlayer player;

@@ -6,6 +6,7 @@
 #include <aiband_sync/aiband_sync.h>
 #include <iostream>
 #include <map>
+#include <thread>
 
 namespace aiband_test
 {

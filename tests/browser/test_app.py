@@ -148,13 +148,14 @@ def test_long_song_redraw_and_audio_progress(page, voila_app, artifacts):
     repeat = page.locator(".wb-repeat input")
     repeat.fill("16")
     repeat.press("Enter")
-    page.wait_for_selector(".wb-roll[data-bars='192']", timeout=TIMEOUT)
+    # sixteen choruses of 12 bars and the bar of C the turnaround resolves to
+    page.wait_for_selector(".wb-roll[data-bars='193']", timeout=TIMEOUT)
     page.wait_for_selector(".wb-player[data-progress='shown'] .wb-player-progress.wb-visible",
                            timeout=TIMEOUT)
     assert "Rendering audio" in page.inner_text(".wb-player-status")
     repeat.fill("1")                 # a new render supersedes the long one
     repeat.press("Enter")
-    page.wait_for_selector(".wb-roll[data-bars='12']", timeout=TIMEOUT)
+    page.wait_for_selector(".wb-roll[data-bars='13']", timeout=TIMEOUT)
     page.wait_for_selector(".wb-player[data-audio='ready']", timeout=TIMEOUT)
     assert page.locator(".wb-player[data-progress='shown']").count() == 0
     assert "Traceback" not in page.content()

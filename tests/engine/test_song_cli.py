@@ -72,3 +72,16 @@ def test_song_errors_are_one_line_and_status_2(tmp_path):
         r = run("generate", *args, "--out", str(tmp_path / "x"))
         assert r.returncode == 2, (args, r.stdout)
         assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+
+
+def test_generate_and_list_a_musicxml_file(tmp_path):
+    from workbench import parse_song
+
+    lead = parse_song("Title: Lead\nTempo: 90\nStyle: Bossa Nova\n[A] |: Dm7 | G7 :| Cmaj7 |")
+    path = lead.to_musicxml(tmp_path / "lead.mxl")
+    r = run("songs", str(path))
+    assert r.returncode == 0 and "Lead" in r.stdout and "Bossa Nova → bossa" in r.stdout
+    r = run("generate", "--song", str(path), "--choruses", "2", "--tracks", "bass", "--out",
+            str(tmp_path / "out"))
+    assert r.returncode == 0, r.stderr
+    assert Path(r.stdout.split()[-1]).name.endswith("_Cmaj_90.mid")

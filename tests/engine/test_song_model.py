@@ -90,6 +90,11 @@ def test_pickup_is_played_once_and_padded_with_silence():
     assert first == [("N.C.", 0.0, 3.0), ("G7", 3.0, 1.0), ("C", 4.0, 4.0)]
 
 
+def test_dc_after_a_pickup_goes_back_to_the_first_full_bar():
+    song = parse_song("| pickup G7:1 | C | F Fine | G7 D.C. al Fine |")
+    assert order(song) == [0, 1, 2, 3, 1, 2]
+
+
 def test_twelve_eight_blues():
     song = parse_song("Meter: 12/8\n| C7 | F7 | C7 | C7 |\n| F7 | F7 | C7 | C7 |\n| G7 | F7 | C7 | G7 |")
     p = song.progression(2)

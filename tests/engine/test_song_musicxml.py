@@ -93,8 +93,9 @@ def test_reads_a_music21_lead_sheet(tmp_path):
     assert song.bars[1].repeat_start and song.bars[3].repeat_end == 2
     assert song.bars[3].ending == (1,) and song.bars[4].ending == (2,)
     assert song.bars[4].fine and song.bars[5].jump == "D.C. al Fine"
-    # pickup, A (ending 1), A (ending 2), B, D.C. → from the top to Fine, repeats not taken
-    assert [i for i, _ in song.playing_order()] == [0, 1, 2, 3, 1, 2, 4, 5, 0, 1, 2, 4]
+    # pickup, A (ending 1), A (ending 2), B, D.C. → from the top (the pickup is not played
+    # again) to Fine, repeats not taken
+    assert [i for i, _ in song.playing_order()] == [0, 1, 2, 3, 1, 2, 4, 5, 1, 2, 4]
     melody = song.melody
     assert [n.pitch for n in melody.notes][:3] == [62, 69, 72]
     assert song.bars[2].notes[1].offset == 1.0 and song.bars[2].notes[1].pitch == 69
@@ -171,3 +172,45 @@ def test_errors(tmp_path):
     empty.write("musicxml", fp=str(path))
     with pytest.raises(SongError, match="no chord symbols"):
         read_musicxml(path)
+
+
+def test_a_zip_bomb_is_refused_before_music21_unpacks_it(tmp_path, monkeypatch):
+    import io
+
+    from workbench.song import musicxml
+
+    monkeypatch.setattr(musicxml, "MAX_UNZIPPED_BYTES", 10_000)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("META-INF/container.xml", "<container/>")
+        z.writestr("big.musicxml", "<score-partwise>" + " " * 20_000 + "</score-partwise>")
+    data = buffer.getvalue()
+    assert len(data) < 2_000
+    with pytest.raises(SongError, match="unpacks to .* more than the 10000 allowed"):
+        read_musicxml(data)
+    path = tmp_path / "big.mxl"
+    path.write_bytes(data)
+    with pytest.raises(SongError, match="more than the 10000 allowed"):
+        read_musicxml(path)
+    with pytest.raises(SongError, match="not a readable zip"):
+        read_musicxml(b"PK\x03\x04 not really a zip")
+
+
+def test_read_songs_opens_files_only_when_allowed(tmp_path):
+    from workbench import read_songs
+
+    path = tmp_path / "song.txt"
+    path.write_text("Title: File Song\n| C | G |")
+    assert read_songs(str(path))[0].title == "File Song"
+    assert read_songs(path)[0].title == "File Song"
+    with pytest.raises(SongError, match="not allowed"):
+        read_songs(path, paths=False)
+    with pytest.raises(SongError, match="unknown chord"):
+        read_songs(str(path), paths=False)  # taken as song text, not opened
+    mxl = parse_song("| C | G |").to_musicxml(tmp_path / "s.mxl")
+    assert read_songs(mxl.read_bytes(), paths=False)[0].bars[1].symbols == ["G"]
+
+
+def test_musicxml_text_is_read_too(tmp_path):
+    path = parse_song("Title: Text\n| Dm7 | G7 |").to_musicxml(tmp_path / "t.musicxml")
+    assert read_musicxml(path.read_text()).title == "Text"

@@ -16,6 +16,10 @@ from server_testlib import free_port, http, settings_for
 import workbench
 from server.kernel import run_service
 
+# The first test may build JUCE (make -C juce, a few minutes on a busy 2-core machine) when
+# `make juce` has not run before pytest; `make test` builds it first.
+pytestmark = pytest.mark.timeout(1200)
+
 PPQ = 480
 CHORDS = ["C", "Am", "F", "G", "Em", "A7", "Dm7", "G7"]
 
@@ -59,8 +63,10 @@ def test_probe_receives_every_generation_across_a_restart(probe_binary, tmp_path
         seen: list[dict] = []
         svc.on_event(seen.append)
         # 3 generations: 6 + 4 + 6 files; then 4 beats of simulated transport in real time.
+        mirror = tmp_path / "mirror"
         probe = Probe(f"ws://127.0.0.1:{port}", "juce-e2e", "--notes", "--expect", "16",
-                      "--timeout", "120", "--simulate-beats", "4", "--tempo", "240", "--realtime")
+                      "--timeout", "120", "--simulate-beats", "4", "--tempo", "240", "--realtime",
+                      "--mirror", str(mirror))
         probe.wait_for(lambda x: x.get("state") == "connected", what="connection")
         first_instance = probe.events("connection_confirmed")[0]["instance"]
         registered = probe.wait_for(lambda x: x.get("event", {}).get("type") == "registered",
@@ -114,9 +120,14 @@ def test_probe_receives_every_generation_across_a_restart(probe_binary, tmp_path
         replayed = [e for e in probe.events("midi_ready") if e.get("generation") == third]
         assert len(replayed) == len(records3)
 
-        # Nothing announced was missed: every midi_ready of both runs became a parsed file.
+        # Nothing announced was missed: every midi_ready of both runs became a parsed file,
+        # mirrored byte for byte in the plugin's folder layout, nothing left in temp/.
         announced = {e["filename"] for e in seen + seen_after if e.get("type") == "midi_ready"}
         assert announced <= set(probe.files())
+        for record in records1 + records2 + records3:
+            copy = mirror / record["track_type"] / record["filename"]
+            assert copy.read_bytes() == (folder / record["path"]).read_bytes()
+        assert not list((mirror / "temp").iterdir())
 
         # 5. The simulated DAW plays the newest band; its transport reaches the notebook.
         summary = probe.wait_for(lambda x: "simulation" in x, timeout=30, what="simulation")

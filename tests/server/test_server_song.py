@@ -87,3 +87,13 @@ def test_bad_song_inputs(service):
         r = post(service, body)
         assert r.status == 400, (body, r.body)
         assert r.json["field"] == field, (body, r.json)
+
+
+def test_a_song_field_is_never_taken_for_a_file_on_the_server(service, tmp_path):
+    """Hole found in review: 'song' went through the CLI's reader, which opens paths, so a
+    request could read any file the service can (and show its start in the error)."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("| C | G |")  # a file that would read as a valid song
+    r = post(service, {"song": str(secret)})
+    assert r.status == 400 and r.json["field"] == "song"
+    assert "C | G" not in r.json["detail"]

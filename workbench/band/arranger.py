@@ -53,7 +53,7 @@ def _o(intro, breakdown, pad_from, lock, ride_from, lead, tag=""):
 
 ORCHESTRA = {
     "rock": _o("drums bass", "drums bass guitar", 0.72, True, 0.75, "guitar"),
-    "pop": _o("drums bass guitar", "drums bass keys", 0.7, False, 0.78, "guitar"),
+    "pop": _o("drums bass guitar", "drums bass keys", 0.75, False, 0.78, "guitar"),
     "ballad": _o("keys", "keys bass pad", 0.0, False, 2.0, "keys", "maj7"),
     "funk": _o("drums bass", "drums bass guitar", 2.0, True, 2.0, "guitar", "9"),
     "swing": _o("keys bass drums", "bass drums keys", 0.85, False, 2.0, "keys", "6"),
@@ -257,14 +257,20 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
         c = take.choruses[i]
         ch_first.setdefault(c, i)
         ch_len[c] = ch_len.get(c, 0) + 1
+    # where the form turns a corner (the biggest fill, a crash): a new section, the band's
+    # entry after the intro, a new chorus of 8 bars or more (a 4-bar loop played over and
+    # over turns at its 8-bar phrases instead)
+    turns = [starts[i] and (i == ib or take.sections[i] != take.sections[i - 1]
+                            or kinds[i] != kinds[i - 1]
+                            or ch_len.get(take.choruses[i], 0) >= 8) for i in range(bars)]
     out = []
-    phrase_start = ib
+    turn_at = ib  # phrases count from where the form last turned
     for i in range(bars):
         kind = kinds[i]
         c = take.choruses[i]
-        if starts[i]:
-            phrase_start = i
-        pos = (i - phrase_start) % phrase if i >= ib else i
+        if turns[i]:
+            turn_at = i
+        pos = (i - turn_at) % phrase if i >= ib else i
         level = levels[min(c, n_ch - 1)]
         if kind == "intro":
             x = min(level, intensity) - 0.25
@@ -301,8 +307,8 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
         nxt = i + 1
         fill = 0
         if nxt < bars:
-            into = nxt - ib
-            if starts[nxt] or (ending and nxt == bars - 1):
+            into = nxt - turn_at
+            if turns[nxt] or (ending and nxt == bars - 1):
                 fill = 3
             elif into > 0 and into % 8 == 0 or (phrase == 8 and into % phrase == 0):
                 fill = 2
@@ -311,12 +317,12 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
             if kinds[nxt] == "intro":
                 fill = 0
         prev_fill = out[-1].fill if out else 0
-        crash = i > 0 and (starts[i] or prev_fill >= 2) and kind not in ("breakdown", "ending")
+        crash = i > 0 and (turns[i] or prev_fill >= 2) and kind not in ("breakdown", "ending")
         variant = fill if fill >= 1 else 0
         label = take.sections[i] if i >= ib else "Intro"
         figure = (label, kind == "breakdown", variant)
         ride = x >= orch.ride_from or (kind == "bridge" and orch.ride_from <= 1.0)
-        if starts[i] or i == 0 or kind == "intro" and i == 0:
+        if starts[i] or i == 0:
             phrase_x = x  # optional hits are chosen per section: a figure keeps its notes
         if building and c == 0 and i - ib == phrase:
             phrase_x = x  # after the lighter first phrase

@@ -131,7 +131,7 @@ TABLES = {
     "country": {
         "4/4": (
             bar_of(hits(D.SNARE, _E16, 40, accent={1: 100, 3: 100, 1.5: 76, 3.5: 76,
-                                                   0.5: 50, 2.5: 50}),
+                                                   0.5: 42, 2.5: 42}),
                    hits(D.KICK, (0, 2), 100),
                    hits(D.PEDAL_HAT, (1, 3), 60, 0.6)),
         ),
@@ -285,7 +285,8 @@ def play(ctx, rng, style) -> list:
             add((note, t, t + dur, vel))
         if crash_here and base < stop - EPS:
             add((D.CRASH, base, base + 1.0, 104))
-            add((D.KICK, base, base + 0.25, 100))
+            if any(h[0] == 0 and h[4] == D.KICK and h[3] >= 1 for h in table[row]):
+                add((D.KICK, base, base + 0.25, 100))  # with the groove's own kick on one
         if swing_comp:  # snare and kick comping on the swung "ands", kept with the figure
             for j, q in enumerate(beat_positions(ctx.meter)):
                 t = base + q + (0.5 + ctx.swing / 4.0)
@@ -294,7 +295,7 @@ def play(ctx, rng, style) -> list:
                     ctx._slot = 200 + j
                     drum = D.SNARE if ctx.keep(0.35, rng) else D.KICK
                     loud = ctx.memory.setdefault((ctx._key, 300 + j), rng.random())
-                    add((drum, t, t + 0.2, 38 + int(loud * 18)))
+                    add((drum, t, t + 0.2, 28 + int(loud * 10)))  # comping, under the ride
     if ending:
         _ending_hits(ending, add)
     # one hit per drum per instant: the groove's hit yields to a fill or crash there

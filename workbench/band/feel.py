@@ -46,7 +46,7 @@ TIMING = {
     "swing": Timing(bass=-4, keys=6, pad=12, guitar=4, kick=0, backbeat=8, hat=2, ride=-6),
     "bossa": Timing(bass=0, keys=6, pad=12, guitar=3, kick=-2, backbeat=5, hat=-4, ride=-3),
     "shuffle": Timing(bass=2, keys=6, pad=10, guitar=4, kick=0, backbeat=9, hat=-2, ride=-4),
-    "waltz": Timing(bass=0, keys=5, pad=12, guitar=3, kick=0, backbeat=4, hat=0, ride=-2),
+    "waltz": Timing(bass=0, keys=5, pad=12, guitar=3, kick=0, backbeat=8, hat=-3, ride=-2),
     "reggae": Timing(bass=8, keys=6, pad=12, guitar=5, kick=3, backbeat=10, hat=2, ride=0),
     "country": Timing(bass=-2, keys=2, pad=10, guitar=-2, kick=0, backbeat=4, hat=-2, ride=-3),
 }

@@ -340,17 +340,21 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
         stop_at[b] = nxt
     all_play = all(plays)
     push_of = push.get if is_drum else None
+    eps = EPS
+    inv_bpb = 1.0 / bpb
+    last_bar = nbars - 1
+    new_note = Note
     change_list = sorted(changes) + [float("inf")]
     j = 0  # change_list[j] is the first chord change after the note (raw is sorted)
     twice_jit = 2 * jit
     for p, s, e, v in raw:
-        b = int((s + EPS) // bpb)
-        if b >= nbars:
-            b = nbars - 1
+        b = int((s + eps) * inv_bpb)
+        if b > last_bar:
+            b = last_bar
         if not all_play:
             if not plays[b]:
                 continue
-            if e > stop_at[b] + EPS:
+            if e > stop_at[b] + eps:
                 e = stop_at[b]
         if p < lo or p > hi:
             while p < lo:
@@ -359,23 +363,23 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
                 p -= 12
         if accents:
             pos = s - b * bpb
-            if pos < EPS:
+            if pos < eps:
                 v += 6
-            elif abs(pos - (bpb - 0.5)) < EPS:
+            elif abs(pos - (bpb - 0.5)) < eps:
                 v += 4
         if humanize:
-            while change_list[j] <= s + EPS:
+            while change_list[j] <= s + eps:
                 j += 1
             r = rand()
             d = (push_of(p, 0.0) if is_drum else push) + (r - 0.5) * twice_jit
-            if s < EPS:
+            if s < eps:
                 d = 0.0  # the take starts exactly on beat 0
             elif d < 0:
-                if j and change_list[j - 1] >= s - EPS:
+                if j and change_list[j - 1] >= s - eps:
                     d = -d  # a change lands on or after its beat: the harmony is never early
-                elif nc_spans and any(a - EPS <= s + d < b2 - EPS for a, b2 in nc_spans):
+                elif nc_spans and any(a - eps <= s + d < b2 - eps for a, b2 in nc_spans):
                     d = 0.0  # never early into a no-chord bar
-            if d > 0 and s + d >= change_list[j] - EPS:
+            if d > 0 and s + d >= change_list[j] - eps:
                 d = 0.0  # nor does a chord's note spill over into the next chord
             s += d
             if e - s < 0.05:
@@ -391,10 +395,10 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
         s += shift
         prev = sounding.get(p)
         if prev is not None and prev.end > s:
-            if prev.start >= s - EPS:
+            if prev.start >= s - eps:
                 continue  # the same pitch struck twice at once: keep the first
             prev.end = s
-        n = Note(p, s, e + shift, v)
+        n = new_note(p, s, e + shift, v)
         sounding[p] = n
         append(n)
     if humanize:

@@ -13,7 +13,7 @@ from workbench.band.common import EPS, has_table, lead, resolve, shape, swing_ti
 
 WINDOW = (53, 81)  # inside the keys register 48..84, so swells of voice-leading stay in
 CENTER = 66.0
-ROOTLESS = {"swing", "bossa"}
+ROOTLESS = {"swing"}  # bossa's Rhodes keeps plain 3-7-root-5 under the guitar's tensions
 
 
 ARPEGGIO = (0, 1, 2, 3, 1, 2, 3, 2)
@@ -28,8 +28,7 @@ TABLES: dict[str, dict] = {
     # rock: the guitar chugs, so the keys hold the chord an octave up, stabbing the offbeats
     # only when the band plays hard
     "rock": {
-        "4/4": (((0, 1.95, 84, 1, -1), (1.5, 0.4, 72, 0.3, -1), (2, 1.95, 76, 0.6, -1),
-                 (3.5, 0.4, 72, 0.3, -1)),),
+        "4/4": (((0, 3.9, 84, 1, -1), (1.5, 0.4, 72, 0.25, -1), (3.5, 0.4, 72, 0.3, -1)),),
     },
     # pop: the guitar and bass take the downbeat, the piano answers off it
     "pop": {

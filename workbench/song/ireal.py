@@ -95,8 +95,8 @@ def read_ireal(text: str) -> SongList:
     if not links:
         raise SongError("no iReal Pro link: expected text holding irealb://... or irealbook://...",
                         token=str(text)[:40])
-    songs: list = []
-    errors: list = []
+    songs: list[Song] = []
+    errors: list[SongError] = []
     # A playlist is tens of thousands of small lists and bars and no reference cycles: the
     # cyclic collector walking them while they are made was half the reading time.
     paused = gc.isenabled()
@@ -304,7 +304,7 @@ class _Chart:
                 f" al {jump.group(2).capitalize()}" if jump.group(2) else "")
         elif text.lower() == "fine":
             self.flags["fine"] = True
-        elif times := _TIMES_TEXT.match(text):
+        elif (times := _TIMES_TEXT.match(text)) is not None:
             self.times = int(times.group(1))
         elif text:
             self.flags.setdefault("comments", []).append(text)

@@ -173,11 +173,13 @@ class Song:
     def playing_order(self, choruses: int = 1) -> list[tuple[int, int]]:
         """``(written bar index, chorus)`` for every bar played, in order."""
         try:
-            choruses = int(choruses)
+            count = int(choruses)
         except (TypeError, ValueError):
-            raise WorkbenchChorusError(choruses) from None
-        if not 1 <= choruses <= 64:
-            raise WorkbenchChorusError(choruses)
+            count = 0
+        if not 1 <= count <= 64 or count != choruses:
+            raise SongError(f"choruses must be a whole number from 1 to 64, not {choruses!r}",
+                            field="choruses", token=str(choruses))
+        choruses = count
         if not self.bars:
             raise self.error("the song has no bars")
         bars = self.bars
@@ -232,8 +234,8 @@ class Song:
                     if segno is None:
                         raise self.error(f"{bar.jump} but the chart has no segno", i + 1, bar.jump)
                     i = segno
-                else:
-                    i = 0
+                else:  # the top; a pickup is not played again (it would be a bar of rests)
+                    i = 1 if bars[0].pickup and n > 1 else 0
                 continue
             i += 1
 
@@ -302,6 +304,7 @@ class Song:
                 raise self.error(f"the bar is in {bar.meter} but the song is in {meter}: the band "
                                  "plays one meter", index + 1, bar.meter)
             start = number * bar_beats
+            first = len(events)
             shift = bar_beats - bar.beats if bar.pickup else 0.0
             items = [(o + shift, c) for o, c in bar.chords]
             if not items or items[0][0] > 1e-9:
@@ -313,7 +316,7 @@ class Song:
                 if end - offset > 1e-9:
                     events.append(ChordEvent(chord, number, start + offset, end - offset))
                 previous = chord
-            texts.append(_bar_text(events, number, meter))
+            texts.append(_bar_text(events[first:], meter))
             sections.append(bar.section or "")
             chorus_of.append(chorus)
         text = "| " + " | ".join(texts) + " |"
@@ -361,17 +364,9 @@ class Song:
         return write_musicxml(self, path, arrangement)
 
 
-class WorkbenchChorusError(SongError):
-    def __init__(self, value):
-        SongError.__init__(self, f"choruses must be a whole number from 1 to 64, not {value!r}",
-                           field="choruses")
-        self.value = value
-
-
-def _bar_text(events: list[ChordEvent], number: int, meter: str) -> str:
-    """The played bar in parse_progression notation (explicit lengths when they differ)."""
+def _bar_text(mine: list[ChordEvent], meter: str) -> str:
+    """A played bar's events in parse_progression notation (explicit lengths when they differ)."""
     unit = 4.0 / int(meter.split("/")[1])
-    mine = [e for e in reversed(events[-16:]) if e.bar == number][::-1]
     if len({round(e.duration, 6) for e in mine}) <= 1:
         return " ".join(e.chord.symbol for e in mine)
     return " ".join(f"{e.chord.symbol}:{e.duration / unit:g}" for e in mine)

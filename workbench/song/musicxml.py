@@ -15,6 +15,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import BinaryIO
 
 from workbench.chords import CHORD_TYPES, ChordError, note_name, parse_chord
 from workbench.keys import Key, detect_key
@@ -22,7 +23,9 @@ from workbench.progression import METERS
 from workbench.song.model import Bar, MelodyNote, Song, SongError
 from workbench.song.styles import known_style, map_style
 
-__all__ = ["read_musicxml", "write_musicxml"]
+__all__ = ["read_musicxml", "write_musicxml", "MAX_UNZIPPED_BYTES"]
+
+MAX_UNZIPPED_BYTES = 64 * 1024 * 1024  # a compressed .mxl may not unpack to more than this
 
 # music21's kind names (it maps them to MusicXML's) with the intervals above the root, mod 12
 _KINDS: dict[str, frozenset] = {
@@ -60,7 +63,7 @@ _ADD = {1: (9, -1), 2: (9, 0), 3: (9, 1), 4: (3, 0), 5: (11, 0), 6: (11, 1), 7: 
 _SUBTRACT = {0: 1, 2: 9, 3: 3, 4: 3, 5: 11, 7: 5, 9: 13, 10: 7, 11: 7, 8: 5, 6: 5}
 # canonical chord types by their interval set, to name what a kind and its degrees make
 _BY_SET: dict[frozenset, str] = {}
-for _type, (_degrees, _aliases) in CHORD_TYPES.items():
+for _type in CHORD_TYPES:
     _BY_SET.setdefault(frozenset(i % 12 for i in parse_chord("C" + _type).intervals), _type)
 _NOTE = re.compile(r"[A-G][b#]*")
 _JUMP_TEXT = re.compile(r"^\s*(D\.?\s*[CS]\.?|Da\s+Capo|Dal\s+Segno)(?:\s+al\s+(Coda|Fine))?\s*$", re.I)
@@ -68,11 +71,14 @@ _JUMP_TEXT = re.compile(r"^\s*(D\.?\s*[CS]\.?|Da\s+Capo|Dal\s+Segno)(?:\s+al\s+(
 
 # ------------------------------------------------------------------------------------ reading
 def read_musicxml(source, title: str | None = None) -> Song:
-    """A Song from a MusicXML (``.musicxml``/``.xml``) or compressed ``.mxl`` lead sheet: a path
-    or the file's bytes. Raises :class:`SongError` naming the bar and the chord it cannot read."""
+    """A Song from a MusicXML (``.musicxml``/``.xml``) or compressed ``.mxl`` lead sheet: a path,
+    the file's bytes or its text. Raises :class:`SongError` naming the bar and the chord it cannot read."""
     from music21 import converter
 
     name = title
+    if isinstance(source, str) and source.lstrip().startswith("<"):
+        source = source.encode("utf-8")  # the file's text rather than its path
+    _check_zip(source)
     try:
         if isinstance(source, (bytes, bytearray)):
             data = bytes(source)
@@ -92,6 +98,37 @@ def read_musicxml(source, title: str | None = None) -> Song:
     except Exception as error:  # music21 raises many kinds on a damaged file
         raise SongError(f"cannot read the MusicXML: {error}", name) from None
     return _song_from_score(score, name)
+
+
+def _check_zip(source) -> None:
+    """A compressed MusicXML is a zip: refuse one that would unpack to more than
+    :data:`MAX_UNZIPPED_BYTES` (a zip bomb) before music21 unpacks it in memory."""
+    import io
+    import zipfile
+
+    handle: BinaryIO
+    if isinstance(source, (bytes, bytearray)):
+        if bytes(source[:2]) != b"PK":
+            return
+        handle = io.BytesIO(bytes(source))
+    else:
+        path = Path(source)
+        if not path.is_file():
+            return
+        handle = path.open("rb")
+        if handle.read(2) != b"PK":
+            handle.close()
+            return
+    try:
+        with zipfile.ZipFile(handle) as archive:
+            total = sum(info.file_size for info in archive.infolist())
+    except zipfile.BadZipFile:
+        raise SongError("the .mxl file is not a readable zip archive") from None
+    finally:
+        handle.close()
+    if total > MAX_UNZIPPED_BYTES:
+        raise SongError(f"the .mxl file unpacks to {total} bytes, more than the "
+                        f"{MAX_UNZIPPED_BYTES} allowed")
 
 
 def _song_from_score(score, name):

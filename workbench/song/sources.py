@@ -13,14 +13,17 @@ MAX_SONG_BYTES = 8 * 1024 * 1024  # a 1,000-song playlist link is about 1 MB
 _XML_SUFFIXES = (".musicxml", ".xml", ".mxl")
 
 
-def read_songs(source) -> SongList:
+def read_songs(source, paths: bool = True) -> SongList:
     """Songs from an iReal Pro link (or a text/HTML holding one), MusicXML bytes, bar notation
-    with form, or a path to a file holding any of these.
+    with form, or (with ``paths``) a path to a file holding any of these. The service and the
+    app pass ``paths=False``: text from a visitor is never taken for a file on this machine.
 
     >>> [s.title for s in read_songs("Title: Vamp\\n| Dm7 | G7 |")]
     ['Vamp']
     """
-    if isinstance(source, Path) or (isinstance(source, str) and _looks_like_path(source)):
+    if isinstance(source, Path) and not paths:
+        raise SongError("reading songs from files is not allowed here", token=source.name)
+    if paths and (isinstance(source, Path) or (isinstance(source, str) and _looks_like_path(source))):
         path = Path(source)
         if not path.is_file():
             raise SongError(f"no song file {str(path)!r}", token=str(path))
@@ -60,7 +63,7 @@ def _looks_like_path(text: str) -> bool:
         return False
 
 
-def pick_song(songs: SongList, index: int | None = None) -> Song:
+def pick_song(songs: SongList, index: object = None) -> Song:
     """The song at playlist position ``index`` (0-based); the only song when ``index`` is None."""
     if index is None:
         if len(songs) + len(songs.errors) > 1:

@@ -257,8 +257,8 @@ class _Reader:
             before = self.song.bars[-1]
             bar.chords, bar.alternates, bar.beats = list(before.chords), list(before.alternates), full
             return
-        entries: list = []  # [symbol or "/", Chord or None, length or None]
-        alternates = []
+        entries: list[list] = []  # [symbol or "/", Chord or None, length or None]
+        alternates: list[tuple[int, object]] = []
         for word, length in chords:
             if word.startswith("(") and word.endswith(")") and length is None:
                 if not entries:

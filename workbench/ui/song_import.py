@@ -107,12 +107,13 @@ class SongImport(w.VBox):
         self.status.value = f"<span class='wb-ok' style='color:#334155'>{html.escape(message)}</span>"
 
     def read(self, source):
-        """Read a link, text, file path or MusicXML bytes; a playlist fills the song list, a
-        single song is loaded at once. Returns the SongList, or None (the error is shown)."""
+        """Read a link, text or MusicXML bytes (never a path: a Voilà visitor's text is not a
+        file on the server); a playlist fills the song list, a single song is loaded at once.
+        Returns the SongList, or None (the error is shown)."""
         from workbench.song.sources import read_songs
 
         try:
-            songs = read_songs(source)
+            songs = read_songs(source, paths=False)
         except ValueError as exc:
             self.report_error(mapping.friendly_error(exc))
             return None

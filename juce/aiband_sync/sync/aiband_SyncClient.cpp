@@ -263,8 +263,7 @@ bool SyncClient::session (WebSocket& ws)
         }
         if (got == WebSocket::ReadStatus::message && message.type == WebSocket::Message::Type::text)
         {
-            handleMessage (ws, message.text);
-            if (! confirmed && message.text.contains ("connection_confirmed"))
+            if (handleMessage (message.text) == "connection_confirmed" && ! confirmed)
             {
                 confirmed = true;
                 ws.sendText (registerMessage());  // answered by "registered"
@@ -292,11 +291,14 @@ bool SyncClient::session (WebSocket& ws)
             const juce::ScopedLock sl (outboxLock);
             toSend.swapWith (outbox);
         }
-        for (auto& text : toSend)
-            if (! ws.sendText (text))
+        for (int i = 0; i < toSend.size(); ++i)
+            if (! ws.sendText (toSend[i]))
             {
-                const juce::ScopedLock sl (outboxLock);  // keep it for the next connection
-                outbox.insert (0, text);
+                // Keep the unsent ones, in order, for the next connection.
+                const juce::ScopedLock sl (outboxLock);
+                for (int j = toSend.size(); --j >= i;)
+                    outbox.insert (0, toSend[j]);
+                break;
             }
     }
     ws.close (1000, "client stopping");
@@ -344,13 +346,13 @@ void SyncClient::sendTransportIfDue (WebSocket& ws, bool force)
     }
 }
 
-void SyncClient::handleMessage (WebSocket&, const juce::String& text)
+juce::String SyncClient::handleMessage (const juce::String& text)
 {
     const auto message = juce::JSON::parse (text);
     if (! message.isObject())
     {
         reportError ("not a JSON object from the service: " + text.substring (0, 200));
-        return;
+        return {};
     }
 
     const auto type = message["type"].toString();
@@ -445,6 +447,7 @@ void SyncClient::handleMessage (WebSocket&, const juce::String& text)
     {
         reportError (message["error"].toString() + ": " + message["detail"].toString());
     }
+    return type;
 }
 
 const ParsedTrack* SyncClient::ensureFile (const juce::var& record)

@@ -101,7 +101,7 @@ public:
 private:
     void run() override;
     bool session (WebSocket& ws);
-    void handleMessage (WebSocket& ws, const juce::String& text);
+    juce::String handleMessage (const juce::String& text);  // returns the message's type
     const ParsedTrack* ensureFile (const juce::var& record);
     void buildGeneration (const juce::String& id, const juce::Array<juce::var>& records, double lengthBeats,
                           bool fromGap = false);
