@@ -211,6 +211,13 @@ def test_a_preset_in_another_meter_picks_a_style_that_plays_it():
     assert c.check.ok
 
 
+def test_a_meter_no_style_plays_is_refused_by_name():
+    c = Controls()
+    with pytest.raises(ValueError, match="No style plays 5/4"):
+        c.set_state({"meter": "5/4"})
+    assert c.meter.value == "4/4" and c.check.ok
+
+
 def test_style_sets_its_tempo_until_the_user_moves_the_slider(app):
     c = app.controls
     c.style.value = "swing"

@@ -278,15 +278,17 @@ class Controls(w.VBox):
 
     def set_state(self, state: dict) -> None:
         """Set many values at once (one change notification at the end)."""
+        if "meter" in state and state["meter"] not in self._meter_styles:
+            raise mapping.ControlError(f"No style plays {state['meter']}: the styles play "
+                                       f"{', '.join(self._meter_styles)}")
         self._muted += 1
         try:
             if "style" in state:
                 self.style.value = state["style"]
             if "meter" in state and state["meter"] != self.meter.value:
-                if state["meter"] not in self.meter.options:
-                    # a preset in a meter this style doesn't play: a style that plays it
-                    self.style.value = style_for_meter(self._styles, state["meter"],
-                                                       self.style.value)
+                # a preset in a meter this style doesn't play: a style that plays it
+                self.style.value = style_for_meter(self._styles, state["meter"],
+                                                   self.style.value)
                 self.meter.value = state["meter"]
             for name in ("progression", "repeat", "key", "tempo", "humanize", "intensity",
                          "seed", "count_in"):

@@ -345,8 +345,9 @@ class SyncPanel(w.VBox):
                 position = self.position
             # the listener of another page that has gone (its kernel shut down or culled) is
             # history, not a page: only connected ones are listed
-            plugins = [p for p in plugins
-                       if not (is_notebook_listener(p) and not p.get("connected", True))]
+            own = f"notebook-{os.getpid()}"      # this page's own listener (AttachedHandle)
+            plugins = [p for p in plugins if not (is_notebook_listener(p) and (
+                not p.get("connected", True) or p.get("plugin_id") == own))]
             rows = []
             for p in plugins:
                 pid = str(p.get("plugin_id") or p.get("id") or "?")
