@@ -13,7 +13,8 @@ What it does, in order (read it as the example for plugin developers):
    with ``?since=<last seq>&instance=<instance>``: the service first replays what it missed (all
    it has if it is a new instance, i.e. it restarted), then sends the current transport.
 4. For each ``midi_ready`` it downloads ``url`` (``GET /files/{name}``, the name URL-encoded)
-   into ``DIR/temp/`` and moves it atomically to ``DIR/{track_type}/{filename}``.
+   into ``DIR/temp/`` and moves it atomically to ``DIR/{track_type}/{filename}``; so too each
+   file a ``history_gap`` notification lists (events the service's history no longer holds).
 5. Sends ``heartbeat`` every few seconds; with ``--transport-demo`` it plays a fake DAW transport
    (``transport_update`` at 10 Hz), which the service relays to everyone else as
    ``transport_sync``.
@@ -193,6 +194,11 @@ class PluginClient:
             self._deliver(msg)
             if msg.get("type") == "midi_ready" and self.mirror is not None:
                 self._spawn(self._download(msg))
+            elif msg.get("history_gap") and self.mirror is not None:
+                # events lost from the history: the service lists the files to fetch
+                for record in msg.get("files") or ():
+                    if isinstance(record, dict) and isinstance(record.get("filename"), str):
+                        self._spawn(self._download(record))
 
     def _deliver(self, msg: dict):
         msg.setdefault("received_at", time.time())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import errno
 import itertools
+import logging
 import math
 import re
 import time
@@ -26,6 +27,8 @@ from workbench.errors import WorkbenchError
 
 from .hub import Hub
 from .store import FileRecord, FileStore, UnsafePath
+
+log = logging.getLogger("server.generation")
 
 TRACK_ALIASES = {"drum": "drums", "piano": "keys", "pads": "pad", "guitars": "guitar"}
 MAX_CHORDS = 512
@@ -568,6 +571,8 @@ class Generator:
     def _write_sidecar(self, gen: str | None) -> None:
         try:
             self.store.write_sidecar(gen)
+        except OSError as exc:  # the files are announced; without a sidecar they are kept
+            log.error("could not write the sidecar of %s: %s", gen, exc)  # (and never retained)
         finally:
             self.pending_sidecars.discard(gen)
 

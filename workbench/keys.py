@@ -208,7 +208,7 @@ def _inversion(chord: Chord, suffix: str) -> str:
     """The suffix with the inversion figure of the chord's bass (see :func:`roman_numeral`)."""
     if chord.bass is None or chord.bass == chord.root or chord.bass not in chord.pitch_classes:
         return suffix
-    above = (chord.bass - chord.root) % 12
+    above = (chord.bass - (chord.root or 0)) % 12  # (a chord with a bass has a root)
     step = "third" if above in (3, 4) else "fifth" if above in (6, 7, 8) else "seventh"
     if chord.quality in _TRIADS and step != "seventh":
         return suffix + {"third": "6", "fifth": "64"}[step]

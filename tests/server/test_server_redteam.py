@@ -577,3 +577,29 @@ def test_retention_moves_to_a_restorable_trash_and_spares_foreign_files(make_ser
         assert not (folder / track / name).exists()
         found = list((folder / "trash").rglob(name))
         assert len(found) == 1 and found[0].read_bytes()[:4] == b"MThd"
+
+
+def test_reference_client_fetches_what_a_history_gap_lists(tmp_path):
+    from server.client import PluginClient
+
+    folder = tmp_path / "band"
+    first = run_service(settings_for(folder))
+    names = _generate_n(first, 4)
+    old_instance = first.service.instance
+    first.stop()
+    second = run_service(settings_for(folder, history_size=4))
+    client = PluginClient(second.ws_url, "mirror", mirror=tmp_path / "mirror", since=12,
+                          register=False)
+    client.instance = old_instance  # it was connected to the first run
+    client.start_thread()
+    try:
+        for name in names:
+            client.submit(client.wait_for(
+                lambda m, n=name: m["type"] == "downloaded" and m["filename"] == n, timeout=30))
+        for name in names:
+            track = name.split("_")[1]
+            assert (tmp_path / "mirror" / track / name).read_bytes() == \
+                (folder / track / name).read_bytes()
+    finally:
+        client.stop_thread()
+        second.stop()

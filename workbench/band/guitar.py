@@ -147,7 +147,7 @@ def fret_shapes(pcs: tuple, need: tuple, bass_pc: int, strings: int, floor: int,
 _LEAD: dict = {}
 
 
-def voice_lead(prev, sh, grip) -> tuple:
+def voice_lead(prev, sh, grip) -> tuple | None:
     """The shape that moves least from ``prev`` (pulled toward the middle of the neck)."""
     memo = (prev, sh.pcs, sh.bass, sh.root, grip)
     got = _LEAD.get(memo)
@@ -158,7 +158,7 @@ def voice_lead(prev, sh, grip) -> tuple:
     return got
 
 
-def _voice_lead(prev, sh, grip) -> tuple:
+def _voice_lead(prev, sh, grip) -> tuple | None:
     need = [sh.pc(i) for i in (sh.third if sh.third is not None else sh.sus,
                                sh.seventh if sh.seventh is not None else sh.sixth)
             if i is not None]
