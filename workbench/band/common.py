@@ -11,6 +11,7 @@ triplet reading of a swung 4/4), then compiled once per (meter, swing) and cache
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import NamedTuple
 
 from workbench.progression import parse_meter
 
@@ -216,6 +217,18 @@ def _swing_map(x: float, swing: float, unit: float) -> float:
     return k * pair + g
 
 
+class Hit(NamedTuple):
+    """One hit of a part's figure in a pattern table (a table is a tuple of bars, a bar a tuple
+    of hits)."""
+
+    at: float  # beats from the bar line
+    length: float  # beats it sounds
+    velocity: int
+    weight: float  # 1: always played; below 1: optional, kept with the figure (Context.keep)
+    what: object  # the part's own word: a bass degree ("R", "5", "A"), a guitar stroke ("D",
+    # "U", "P"), a keys voicing index, a GM drum note
+
+
 def _swung(table, swing, unit):
     if not swing:
         return table
@@ -226,7 +239,7 @@ def _swung(table, swing, unit):
             pos, dur = hit[0], hit[1]
             s = _swing_map(pos, swing, unit)
             e = _swing_map(pos + dur, swing, unit)
-            hits.append((round(s, 6), round(max(e - s, 0.05), 6)) + tuple(hit[2:]))
+            hits.append(Hit(round(s, 6), round(max(e - s, 0.05), 6), *hit[2:]))
         out.append(tuple(hits))
     return tuple(out)
 
@@ -236,8 +249,8 @@ def _halves(table):
     alternates)."""
     out = []
     for bar in table:
-        out.append(tuple((h[0], min(h[1], 2.0 - h[0])) + tuple(h[2:]) for h in bar if h[0] < 2.0))
-        out.append(tuple((h[0] - 2.0,) + tuple(h[1:]) for h in bar if h[0] >= 2.0))
+        out.append(tuple(Hit(h[0], min(h[1], 2.0 - h[0]), *h[2:]) for h in bar if h[0] < 2.0))
+        out.append(tuple(Hit(h[0] - 2.0, *h[1:]) for h in bar if h[0] >= 2.0))
     return tuple(out)
 
 
@@ -247,7 +260,7 @@ def _doubled(table):
         table = table + table
     out = []
     for i in range(0, len(table), 2):
-        out.append(table[i] + tuple((h[0] + 3.0,) + tuple(h[1:]) for h in table[i + 1]))
+        out.append(table[i] + tuple(Hit(h[0] + 3.0, *h[1:]) for h in table[i + 1]))
     return tuple(out)
 
 
@@ -256,7 +269,7 @@ def _triplet_12(table):
     dotted quarter."""
     out = []
     for bar in _swung(table, 2.0 / 3.0, 0.5):
-        out.append(tuple((round(h[0] * 1.5, 6), round(h[1] * 1.5, 6)) + tuple(h[2:]) for h in bar))
+        out.append(tuple(Hit(round(h[0] * 1.5, 6), round(h[1] * 1.5, 6), *h[2:]) for h in bar))
     return tuple(out)
 
 
@@ -308,7 +321,7 @@ def swing_time(ctx: Context, pos: float) -> float:
 def hits(note, positions, vel, weight=1.0, dur=0.25, accent=None):
     """Drum-table helper: the same drum at several positions (accented ones louder)."""
     accent = accent or {}
-    return tuple((p, dur, accent.get(p, vel), weight, note) for p in positions)
+    return tuple(Hit(p, dur, accent.get(p, vel), weight, note) for p in positions)
 
 
 def bar_of(*groups):

@@ -2,7 +2,7 @@
 with a crash on the next downbeat; a fill into the final bar, then kick and crash with each of
 its held chords.
 
-Table hits are ``(pos, dur, vel, weight, note)``.
+Table hits are :class:`~workbench.band.common.Hit` (at, length, velocity, weight, GM note).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ order (so every chord sounds its 3rd and 7th at once, however short it is).
 
 from __future__ import annotations
 
-from workbench.band.common import EPS, has_table, lead, resolve, shape, swing_time
+from workbench.band.common import EPS, Hit, has_table, lead, resolve, shape, swing_time
 
 WINDOW = (53, 81)  # inside the keys register 48..84, so swells of voice-leading stay in
 CENTER = 66.0
@@ -20,7 +20,7 @@ ARPEGGIO = (0, 1, 2, 3, 1, 2, 3, 2)
 
 
 def _arp(order, durs, vel=(76, 60), step=0.5):
-    return tuple((i * step, d, vel[0] if i == 0 else vel[1], 1.0, k)
+    return tuple(Hit(i * step, d, vel[0] if i == 0 else vel[1], 1.0, k)
                  for i, (k, d) in enumerate(zip(order, durs, strict=False)))
 
 
@@ -28,14 +28,14 @@ TABLES: dict[str, dict] = {
     # rock: the guitar chugs, so the keys hold the chord an octave up, stabbing the offbeats
     # only when the band plays hard
     "rock": {
-        "4/4": (((0, 3.9, 84, 1, -1), (1.5, 0.4, 72, 0.25, -1), (3.5, 0.4, 72, 0.3, -1)),),
+        "4/4": ((Hit(0, 3.9, 84, 1, -1), Hit(1.5, 0.4, 72, 0.25, -1), Hit(3.5, 0.4, 72, 0.3, -1)),),
     },
     # pop: the guitar and bass take the downbeat, the piano answers off it
     "pop": {
-        "4/4": (((1, 0.45, 74, 0.5, -1), (2.5, 1.4, 84, 1, -1)),
-                ((0.5, 0.9, 78, 0.6, -1), (2.5, 1.4, 80, 1, -1))),
-        "3/4": (((0, 1.9, 86, 1, -1), (2, 0.9, 70, 0.6, -1)),),
-        "6/8": (((0.5, 0.9, 80, 1, -1), (2, 0.9, 72, 0.8, -1)),),
+        "4/4": ((Hit(1, 0.45, 74, 0.5, -1), Hit(2.5, 1.4, 84, 1, -1)),
+                (Hit(0.5, 0.9, 78, 0.6, -1), Hit(2.5, 1.4, 80, 1, -1))),
+        "3/4": ((Hit(0, 1.9, 86, 1, -1), Hit(2, 0.9, 70, 0.6, -1)),),
+        "6/8": ((Hit(0.5, 0.9, 80, 1, -1), Hit(2, 0.9, 72, 0.8, -1)),),
     },
     "ballad": {
         "4/4": (_arp((0, 1, 2, 3, 1, 2, 3, 2), (4, 3.5, 3, 2.5, 2, 1.5, 1, 0.5)),),
@@ -44,30 +44,30 @@ TABLES: dict[str, dict] = {
     },
     # funk: clav stabs in the gaps the guitar's chops leave
     "funk": {
-        "4/4": (((0, 0.2, 100, 1, -1), (0.75, 0.15, 82, 0.7, -1), (1.5, 0.2, 90, 0.8, -1),
-                 (2.25, 0.15, 78, 0.6, -1), (2.75, 0.2, 86, 0.7, -1)),
-                ((0, 0.2, 100, 1, -1), (1.25, 0.2, 86, 0.7, -1), (2.25, 0.2, 92, 0.9, -1),
-                 (2.75, 0.15, 80, 0.7, -1), (3.25, 0.2, 88, 0.7, -1))),
+        "4/4": ((Hit(0, 0.2, 100, 1, -1), Hit(0.75, 0.15, 82, 0.7, -1), Hit(1.5, 0.2, 90, 0.8, -1),
+                 Hit(2.25, 0.15, 78, 0.6, -1), Hit(2.75, 0.2, 86, 0.7, -1)),
+                (Hit(0, 0.2, 100, 1, -1), Hit(1.25, 0.2, 86, 0.7, -1), Hit(2.25, 0.2, 92, 0.9, -1),
+                 Hit(2.75, 0.15, 80, 0.7, -1), Hit(3.25, 0.2, 88, 0.7, -1))),
     },
     # bossa: the Rhodes between the guitar's thumb and the bass
     "bossa": {
-        "4/4": (((1, 2.9, 64, 1, -1),),
-                ((2.5, 1.45, 62, 1, -1),)),
+        "4/4": ((Hit(1, 2.9, 64, 1, -1),),
+                (Hit(2.5, 1.45, 62, 1, -1),)),
     },
     # shuffle: the guitar boogies in eighths; the piano answers on the offbeats
     "shuffle": {
-        "4/4": (((0.5, 0.4, 80, 1, -1), (2, 0.9, 66, 0.3, -1), (3.5, 0.4, 78, 0.9, -1)),),
+        "4/4": ((Hit(0.5, 0.4, 80, 1, -1), Hit(2, 0.9, 66, 0.3, -1), Hit(3.5, 0.4, 78, 0.9, -1)),),
     },
     "waltz": {
-        "3/4": (((1, 0.8, 74, 1, -1), (2, 0.8, 70, 1, -1)),),
+        "3/4": ((Hit(1, 0.8, 74, 1, -1), Hit(2, 0.8, 70, 1, -1)),),
     },
     "reggae": {
-        "4/4": (((0.5, 0.3, 84, 1, -1), (1.5, 0.3, 84, 1, -1), (2.5, 0.3, 84, 1, -1),
-                 (3.5, 0.3, 84, 1, -1), (0, 0.2, 52, 0.3, 0), (2, 0.2, 52, 0.3, 0)),),
+        "4/4": ((Hit(0.5, 0.3, 84, 1, -1), Hit(1.5, 0.3, 84, 1, -1), Hit(2.5, 0.3, 84, 1, -1),
+                 Hit(3.5, 0.3, 84, 1, -1), Hit(0, 0.2, 52, 0.3, 0), Hit(2, 0.2, 52, 0.3, 0)),),
     },
     # country: honky-tonk offbeats between the guitar's boom-chick
     "country": {
-        "4/4": (((1.5, 0.4, 76, 1, -1), (3.5, 0.4, 74, 1, -1), (2.75, 0.2, 62, 0.3, -1)),),
+        "4/4": ((Hit(1.5, 0.4, 76, 1, -1), Hit(3.5, 0.4, 74, 1, -1), Hit(2.75, 0.2, 62, 0.3, -1)),),
     },
 }
 
