@@ -51,18 +51,24 @@ def _median_ms(fn, repeat):
     return statistics.median(times), max(times)
 
 
+def _page_with_32_bars(p, url: str, ready: str):
+    """Chromium on the app, waited for ``ready``, with the 32-bar progression typed in and drawn."""
+    browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1280, "height": 1000})
+    page.goto(url, timeout=90_000)
+    page.wait_for_selector(ready, timeout=90_000)
+    page.locator(".wb-progression textarea").fill(PROGRESSION_32)
+    page.wait_for_selector(".wb-roll[data-bars='32']", timeout=60_000)
+    return browser, page
+
+
 def browser_click_to_redraw(clicks: int) -> list[float]:
     """Milliseconds from a click on "New variation" to the redrawn roll, in the Voilà app."""
     from playwright.sync_api import sync_playwright
 
     folder = Path(tempfile.mkdtemp(prefix="bench-ui-"))
     with voila_app(folder, folder / "voila.log") as app, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(app["url"], timeout=90_000)
-        page.wait_for_selector(".wb-roll[data-ready='1']", timeout=90_000)
-        page.locator(".wb-progression textarea").fill(PROGRESSION_32)
-        page.wait_for_selector(".wb-roll[data-bars='32']", timeout=60_000)
+        browser, page = _page_with_32_bars(p, app["url"], ".wb-roll[data-ready='1']")
         page.get_by_role("tab", name="Feel & variation").click()
         times = click_to_redraw_ms(page, clicks)
         browser.close()
@@ -187,12 +193,7 @@ def browser_click_to_playable(clicks: int) -> dict:
     folder = Path(tempfile.mkdtemp(prefix="bench-audio-"))
     result = {}
     with voila_app(folder, folder / "voila.log") as app, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
-        page.goto(app["url"], timeout=90_000)
-        page.wait_for_selector(".wb-player[data-audio='ready']", timeout=90_000)
-        page.locator(".wb-progression textarea").fill(PROGRESSION_32)
-        page.wait_for_selector(".wb-roll[data-bars='32']", timeout=60_000)
+        browser, page = _page_with_32_bars(p, app["url"], ".wb-player[data-audio='ready']")
         result["32"] = [click_to_playable(page) for _ in range(clicks)]
         repeat = page.locator(".wb-repeat input")
         repeat.fill("16")
