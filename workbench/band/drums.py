@@ -7,12 +7,14 @@ Table hits are :class:`~workbench.band.common.Hit` (at, length, velocity, weight
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import NamedTuple
 
 from workbench.band.common import EPS, bar_of, beat_positions, has_table, hits, resolve
 from workbench.instruments import Drum as D
 
 KICK = D.KICK
+_BY_TIME = itemgetter(1, 0)  # (time, drum)
 
 _E8 = (0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5)
 _E16 = tuple(i * 0.25 for i in range(16))
@@ -302,7 +304,7 @@ def play(ctx, rng, style) -> list:
     seen = {}
     for note in out:
         seen[(note[0], round(note[1], 4))] = note
-    out = sorted(seen.values(), key=lambda x: (x[1], x[0]))
+    out = sorted(seen.values(), key=_BY_TIME)
     return out
 
 

@@ -257,8 +257,7 @@ def play(ctx, rng, style) -> list:
             _play(stroke, sh, full, hint, t, end, vel, add)
         if not placed:
             _strum(full, ev.start, min(ev.end, ev.start + 1.0), 80, add)
-    out.sort(key=lambda n: n[1])
-    return out
+    return out  # in any order: generate's finishing pass sorts every part by time
 
 
 def _strum(notes, t, end, vel, add, up=False):
