@@ -134,7 +134,7 @@ class GenerationRequest:
     renames: dict = field(default_factory=dict)
     song: str | None = None  # an iReal Pro link (or playlist), a song in bar notation
     musicxml: bytes | None = None  # a MusicXML / .mxl lead sheet (base64 in the JSON)
-    song_index: int | None = None  # which song of a playlist (0-based)
+    song_index: object = None  # which song of a playlist (0-based)
     choruses: object = None  # times the song's form is played (default: repeat)
 
 
@@ -390,11 +390,7 @@ def _song_fields(body: dict, req: GenerationRequest, raw) -> bool:
             req.musicxml = base64.b64decode(value, validate=True)
         except (binascii.Error, ValueError):
             raise RequestError("musicxml must be the file's bytes in base64", field=name) from None
-    index = body.get("song_index")
-    if index is not None and (isinstance(index, bool) or not isinstance(index, int) or index < 0):
-        raise RequestError(f"song_index must be a whole number from 0, not {index!r}",
-                           field="song_index", value=_jsonable(index))
-    req.song_index = index
+    req.song_index = body.get("song_index")  # the engine checks it (pick_song)
     req.choruses = body.get("choruses")  # the engine checks it, as it does repeat
     return True
 

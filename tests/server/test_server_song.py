@@ -62,6 +62,9 @@ def test_a_playlist_needs_an_index_in_range(service):
     assert r.status == 400 and r.json["field"] == "song_index"
     r = post(service, {"song": PLAYLIST, "song_index": "x"})
     assert r.status == 400 and r.json["field"] == "song_index"
+    for bad in (-1, 1.5, True, {"i": 0}):
+        r = post(service, {"song": PLAYLIST, "song_index": bad})
+        assert r.status == 400 and r.json["field"] == "song_index", (bad, r.json)
 
 
 def test_musicxml_in_base64(service, tmp_path):

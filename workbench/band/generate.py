@@ -223,7 +223,6 @@ def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=N
     order ``choruses`` times (default ``repeat``), and ``style``/``meter``/``key``/``tempo``
     left None come from the song. Otherwise ``style`` None is pop and ``tempo`` None 120 bpm.
     """
-    is_song = hasattr(progression, "progression")
     progression, style, tempo, repeat = _song_inputs(progression, style, tempo, meter, repeat,
                                                       choruses)
     st = get_style(style)
@@ -236,7 +235,6 @@ def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=N
     swing_v = st.default_swing if swing is None else _unit("swing", swing)
     humanize = _unit("humanize", humanize)
     intensity = _unit("intensity", intensity)
-    repeat = _whole("repeat", repeat, *REPEAT_RANGE)
     count_in = _flag("count_in", count_in)
     ending = _flag("ending", ending)
     programs = _per_track("instruments", instruments, lambda n, v: program_number(v))
@@ -247,7 +245,7 @@ def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=N
     prog = _progression(progression, meter, key, st)
     check_meter(st, prog.meter)
     key_obj = prog.key if key is None else key
-    intro = arranger.check_intro(intro, is_song or bool(prog.sections))
+    intro = arranger.check_intro(intro, bool(prog.sections))  # a Song's progression has them
     arc = arranger.check_arc(arc)
     if swing is None:
         swing_v = feel.swing_for_tempo(st.default_swing, tempo, st.default_tempo)
