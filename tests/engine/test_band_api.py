@@ -195,14 +195,14 @@ def test_meter_given_with_a_progression_reparses_it():
 
 def test_containers_summaries():
     a = workbench.generate(PROG, style="bossa", tempo=128, seed=2)
-    d = a.to_dict()
-    assert d["key"] == "Cmaj" and d["bars"] == 9 and d["tempo"] == 128 and d["style"] == "bossa"
+    d = a.to_dict()  # 8 bars, the bossa's tag (the last two bars twice more) and the tonic
+    assert d["key"] == "Cmaj" and d["bars"] == 13 and d["tempo"] == 128 and d["style"] == "bossa"
     assert d["tracks"]["bass"]["notes"] == len(a.tracks["bass"].notes)
     assert d["chords"][0]["symbol"] == "C"
     import json
 
     json.dumps(d)
-    assert a.duration_seconds == pytest.approx(36 * 60 / 128)
+    assert a.duration_seconds == pytest.approx(52 * 60 / 128)
     arr = a.notes_array("bass")
     assert arr.shape == (len(a.tracks["bass"].notes), 4)
     assert "bossa" in repr(a) and "Cmaj" in repr(a) and "bass:" in repr(a)
@@ -211,12 +211,14 @@ def test_containers_summaries():
     assert "program=32" in repr(a.tracks["bass"])
 
 
-def test_final_chord_is_held_by_everyone():
-    a = workbench.generate("| C | F | G7 | C |", style="swing", seed=1)
-    for name, t in a.tracks.items():
-        last = [n for n in t.notes if n.start >= 12 - 1e-9]
-        assert last and all(n.start < 12.1 for n in last), name
-        assert max(n.end for n in t.notes) == 16.0
+def test_final_chord_is_struck_by_everyone_and_the_take_ends_with_it():
+    for style in ("swing", "rock"):  # a short button after a tag; kicks, then a held chord
+        a = workbench.generate("| C | F | G7 | C |", style=style, seed=1)
+        final = a.chords[-1].start
+        for name, t in a.tracks.items():
+            last = [n for n in t.notes if n.start >= final - 1e-9]
+            assert last and all(n.start < final + 0.1 for n in last), name
+        assert max(n.end for t in a.tracks.values() for n in t.notes) == a.length_beats
 
 
 def test_without_ending_the_last_bar_grooves_like_the_others():

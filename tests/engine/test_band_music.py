@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 import workbench
+from workbench.band.endings import ENDINGS
 from workbench.instruments import GM_DRUM_NAMES, REGISTERS
 
 # The project's copy of ../shared/progressions/examples.txt (test_keys.py checks that they agree),
@@ -223,31 +224,40 @@ STRUM = 0.1  # a strummed or rolled chord starts within this of its beat
 
 
 def check_ending(arr):
-    """The final bar is the ending: each of its chords struck once (drums: kick and one crash
-    with it) and held to the next, the last to the end; no groove left in it."""
+    """The final bar is the ending: each of its chords struck once, by everyone together (the
+    keys may roll it where the style rolls it) and held to the next, the last to the end or,
+    where the style ends on a short button, for its stab; the drums catch each with the kick
+    and the style's final cymbal, which rings to the very end; no groove left in it."""
+    style_end = ENDINGS[arr.style]
     final_bar = arr.chords[-1].bar
     ending = [ev for ev in arr.chords if ev.bar == final_bar]
     bar_start = ending[0].start
     played = [ev for ev in ending if not ev.chord.is_no_chord]
     end = arr.length_beats
+    cymbal = style_end.cymbal[0]
     for name, track in arr.tracks.items():
         late = [n for n in track.notes if n.start >= bar_start - 1e-6]
+        spread = STRUM + (style_end.spread if name == "keys" else 0.0)
         for n in late:
             ev = chord_at(arr, n.start)
-            assert n.start - ev.start < STRUM, f"{name} grooves on in the final bar at {n.start}"
+            assert n.start - ev.start < spread, f"{name} grooves on in the final bar at {n.start}"
             if not track.is_drum:
-                assert abs(n.end - (ev.start + ev.duration)) < 1e-6, f"{name} does not hold {ev.chord.symbol}"
+                let_go = ev.start + ev.duration
+                if ev is arr.chords[-1] and style_end.stab:
+                    let_go = min(let_go, ev.start + style_end.stab)
+                assert abs(n.end - let_go) < 1e-6, f"{name} does not hold {ev.chord.symbol}"
                 assert n.pitch % 12 in allowed_pcs(ev.chord), f"{name} holds pc {n.pitch % 12} on {ev.chord.symbol}"
         for ev in played:
-            struck = [n for n in late if abs(n.start - ev.start) < STRUM]
+            struck = [n for n in late if abs(n.start - ev.start) < spread]
             assert struck, f"{name} does not strike {ev.chord.symbol} in the final bar"
             if track.is_drum:
-                assert sum(n.pitch == 49 for n in struck) == 1 and any(n.pitch == 36 for n in struck)
+                assert sum(n.pitch == cymbal for n in struck) == 1 and any(n.pitch == 36 for n in struck)
         if track.is_drum:
-            crashes = [n for n in late if n.pitch == 49]
-            assert crashes and max(n.end for n in crashes) >= end - 1e-6, "no crash rings to the end"
+            rings = [n for n in late if n.pitch == cymbal]
+            assert rings and max(n.end for n in rings) >= end - 1e-6, "no cymbal rings to the end"
         elif played:
-            assert max(n.end for n in late) >= played[-1].start + played[-1].duration - 1e-6
+            assert max(n.end for n in late) >= min(played[-1].start + played[-1].duration,
+                                                   played[-1].start + (style_end.stab or end)) - 1e-6
 
 
 def check_keys_chord_on_the_change(arr):
@@ -255,7 +265,8 @@ def check_keys_chord_on_the_change(arr):
     notes = arr.tracks["keys"].notes
     for ev in arr.chords:
         need = not ev.chord.is_no_chord and third_and_seventh(ev.chord)
-        stroke = {n.pitch % 12 for n in notes if -1e-6 <= n.start - ev.start <= FEEL}
+        window = FEEL + (ENDINGS[arr.style].spread if ev is arr.chords[-1] else 0.0)  # rolled
+        stroke = {n.pitch % 12 for n in notes if -1e-6 <= n.start - ev.start <= window}
         if need and stroke:
             assert set(need) <= stroke, f"keys strike {ev.chord.symbol} without 3rd/7th: {stroke}"
 

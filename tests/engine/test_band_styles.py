@@ -7,6 +7,7 @@ import itertools
 import pytest
 
 import workbench
+from workbench.band import endings
 
 KICK, SIDE, SNARE, HAT, PEDAL, OPEN, CRASH, RIDE = 36, 37, 38, 42, 44, 46, 49, 51
 TOMS = {41, 43, 45, 47, 48, 50}
@@ -22,6 +23,14 @@ def grid(*args, **kwargs):
 
 def drums(a):
     return a.tracks["drums"].notes
+
+
+def groove_until(a):
+    """The beat where the ending starts to change the groove: its kicks, its tag or its
+    ritard (see workbench.band.endings); the bars before it groove as usual."""
+    first = next(p.bar for p in a.plan if p.kind == "ending")
+    ritard = endings.ritard(a.style, a.bars, a.beats_per_bar, 0.0, True)
+    return min(first * a.beats_per_bar, ritard.a if ritard else float("inf"))
 
 
 def at(notes, pitch, bar_len, lo=0, hi=None):
@@ -109,15 +118,15 @@ def test_reggae_one_drop_and_offbeat_skank():
     body = [n for n in d if 4 <= n.start < 12]
     assert at(body, KICK, 4) == [2.0]  # nothing on beat 1: the one drop
     assert 2.0 in at(body, SIDE, 4)
-    skank = [n for n in a.tracks["guitar"].notes if n.start < 28]
+    skank = [n for n in a.tracks["guitar"].notes if n.start < groove_until(a)]
     assert skank and all(0.45 <= n.start % 1 <= 0.6 for n in skank)
     assert all(n.end - n.start <= 0.25 for n in skank)
 
 
 def test_country_boom_chick_alternating_bass_and_train_beat():
     a = grid(SIMPLE, style="country", seed=1, density={"bass": 0.0})
-    bass = [n for n in a.tracks["bass"].notes if n.start < 28]
-    for bar in range(7):
+    bass = [n for n in a.tracks["bass"].notes if n.start < groove_until(a)]
+    for bar in range(int(groove_until(a) // 4)):
         notes = [n for n in bass if bar * 4 <= n.start < bar * 4 + 4]
         one = next(n for n in notes if n.start == bar * 4)
         three = next(n for n in notes if n.start == bar * 4 + 2)
@@ -141,14 +150,15 @@ def test_shuffle_is_a_triplet_feel_in_4_4_and_12_8():
 def test_waltz_oom_pah_pah():
     a = grid("| G | G | C | C | D7 | D7 | G | G |", style="waltz", seed=1)
     assert a.meter == "3/4"
-    bass = [n for n in a.tracks["bass"].notes if n.start < 21]
+    body = groove_until(a)
+    bass = [n for n in a.tracks["bass"].notes if n.start < body]
     assert {round(n.start % 3, 3) for n in bass} <= {0.0, 2.0}
-    assert all(any(n.start == b * 3 for n in bass) for b in range(7))
+    assert all(any(n.start == b * 3 for n in bass) for b in range(int(body // 3)))
     assert all(n.pitch % 12 == a.chords[int(n.start // 3)].chord.root for n in bass
                if n.start % 3 == 0)
-    fifths = [n for n in a.tracks["bass"].notes if n.start % 3 == 2]
+    fifths = [n for n in bass if n.start % 3 == 2]
     assert all((n.pitch - a.chords[int(n.start // 3)].chord.root) % 12 == 7 for n in fifths)
-    keys = {round(n.start % 3, 3) for n in a.tracks["keys"].notes if n.start < 21}
+    keys = {round(n.start % 3, 3) for n in a.tracks["keys"].notes if n.start < body}
     assert keys == {1.0, 2.0}
     with pytest.raises(ValueError, match="3/4"):
         grid("| G |", style="waltz", meter="4/4")
@@ -158,7 +168,8 @@ def test_ballad_in_six_and_twelve_eight():
     for meter, bar in (("6/8", 3.0), ("12/8", 6.0)):
         a = grid("| D | G | D | A7 |", style="ballad", meter=meter, seed=1)
         assert a.length_beats == 5 * bar  # four bars and a bar of D to end on the tonic
-        assert at(drums(a), SIDE, bar, 0, 3) == ([1.5] if bar == 3 else [1.5, 4.5])
+        body = int(groove_until(a) // bar)  # the last two bars before the final slow down
+        assert at(drums(a), SIDE, bar, 0, body) == ([1.5] if bar == 3 else [1.5, 4.5])
         keys = a.tracks["keys"].notes
         assert len({n.start for n in keys}) >= 4 * bar / 0.5 * 0.75  # broken chords in eighths
 
@@ -219,12 +230,13 @@ def test_walking_bass_walks_on_through_a_repeated_chord():
 
 def test_pad_bows_on_through_a_repeated_chord():
     prog = "| C | % | % | F | F | G |"
-    pad = grid(prog, style="ballad", seed=1).tracks["pad"].notes
-    assert sorted({(n.start, n.end) for n in pad}) == [(0.0, 12.0), (12.0, 20.0), (20.0, 24.0),
-                                                        (24.0, 28.0)]  # the tag on C
+    a = grid(prog, style="ballad", seed=1)
+    r = endings.ritard("ballad", a.bars, 4.0, 0.0, True).at  # the ballad's ritard at the end
+    assert sorted({(n.start, n.end) for n in a.tracks["pad"].notes}) == [
+        (0.0, 12.0), (12.0, r(20.0)), (r(20.0), r(24.0)), (r(24.0), 28.0)]  # the tag on C
     busy = grid(prog, style="ballad", seed=1, density={"pad": 1.0})
-    assert sorted({n.start for n in busy.tracks["pad"].notes}) == [0.0, 4.0, 8.0, 12.0, 16.0, 20.0,
-                                                                   24.0]
+    assert sorted({n.start for n in busy.tracks["pad"].notes}) == [0.0, 4.0, 8.0, 12.0, 16.0,
+                                                                   r(20.0), r(24.0)]
 
 
 def test_the_final_bar_is_held_after_a_fill():
@@ -242,9 +254,10 @@ def test_the_final_bar_is_held_after_a_fill():
 @pytest.mark.parametrize("style,phrase", [("rock", 4), ("pop", 4), ("swing", 8), ("bossa", 8)])
 def test_fills_every_four_or_eight_bars(style, phrase):
     """A fill ends each phrase (a small one at bar 4, a larger one at bar 8) and a crash marks
-    the downbeat after an 8-bar phrase, not every phrase; the 16th bar is the held ending (a
-    fill into it, one crash on it)."""
+    the downbeat after an 8-bar phrase, not every phrase; then the ending in the style: rock
+    and pop kick the 15th bar and crash on the held 16th, swing tags the last two bars twice
+    more and crashes on its button (bar 20), bossa ends softly on the ride."""
     a = grid(SIMPLE * 2, style=style, seed=2, intensity=0.5)
     bars_with_crash = sorted({int(n.start // 4) + 1 for n in drums(a) if n.pitch == CRASH})
-    want = [9, 16]
+    want = {"rock": [9, 15, 16], "pop": [9, 15, 16], "swing": [9, 20], "bossa": [9]}[style]
     assert [b for b in bars_with_crash if b > 1] == want

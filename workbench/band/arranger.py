@@ -28,6 +28,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import NamedTuple
 
+from workbench.band import endings
 from workbench.chords import note_name, parse_chord
 from workbench.errors import WorkbenchError
 
@@ -93,6 +94,8 @@ class Take(NamedTuple):
     bars: int
     intro_bars: int
     tag: bool  # a bar on the tonic was added so that the take ends home
+    tag_from: int = -1  # the first bar of the style's tag (the closing bars again), or -1
+    kick_bars: int = 0  # bars before the final one the ending's kicks take (endings.py)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,7 +208,39 @@ def layout(prog, repeat: int, intro: bool, ending: bool, style: str, key=None) -
         choruses.append(choruses[-1])
         bars += 1
         tag = True
-    return Take(chords, sections, choruses, bars, intro_bars, tag)
+    tag_from = -1
+    if ending:
+        times, size = endings.tag_bars(style, prog.meter)
+        if times and bars - 1 - size >= intro_bars:
+            chords, sections, choruses, tag_from = _tag(chords, sections, choruses, bars, bpb,
+                                                        times, size, style, key)
+            bars += times * size
+    kicks = endings.kick_bars(style, prog.meter, bars, intro_bars) if ending else 0
+    return Take(chords, sections, choruses, bars, intro_bars, tag, tag_from, kicks)
+
+
+def _tag(chords, sections, choruses, bars, bpb, times, size, style, key):
+    """The ``size`` bars before the final one played ``times`` more times before it (swing's
+    three-times tag of the closing cadence, bossa's last two bars again). Where the style
+    tags a ii-V and the closing bars hold one dominant, the tag's first half is its ii."""
+    first = bars - 1 - size
+    window = [ce for ce in chords if first <= ce.bar < bars - 1]
+    one = window[0].chord if window else None
+    if (endings.ENDINGS[style].tag_ii and size >= 2 and one is not None and not one.is_no_chord
+            and all(ce.chord == one for ce in window) and {4, 10} <= set(one.intervals)):
+        ii = parse_chord(note_name((one.root + 7) % 12, key.prefers_flats) + "m7")
+        window = [replace(ce, chord=ii) if ce.bar < first + size // 2 else ce for ce in window]
+    final = [ce for ce in chords if ce.bar == bars - 1]
+    out = [ce for ce in chords if ce.bar < bars - 1]
+    shift = 0
+    for _ in range(times):
+        shift += size
+        out += [replace(ce, start=ce.start + shift * bpb, bar=ce.bar + shift) for ce in window]
+    out += [replace(ce, start=ce.start + shift * bpb, bar=ce.bar + shift) for ce in final]
+    label = "Tag"
+    sections = sections[:-1] + [label] * (times * size) + [label]
+    choruses = choruses[:-1] + [choruses[-1]] * (times * size + 1)
+    return out, sections, choruses, bars - 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -236,8 +271,14 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
     levels = _levels(arc, intensity, n_ch)
     building = arc == "build"
     kinds = [kind_of(s) if i >= ib else "intro" for i, s in enumerate(take.sections)]
-    if ending:
-        kinds[-1] = "ending"
+    if ending:  # the final bar and the ending's kicks before it
+        for i in range(max(ib, bars - 1 - take.kick_bars), bars):
+            kinds[i] = "ending"
+    kicks_from = bars - 1 - take.kick_bars if ending else bars
+    lift_per, tag_size = 0.0, 0
+    if take.tag_from >= 0:
+        e = endings.ENDINGS[style]
+        lift_per, tag_size = e.tag_lift, max(1, (bars - 1 - take.tag_from) // max(1, e.tag))
     # a breakdown where the form suggests it: a section so named, or (three choruses or more,
     # building) the first phrase of the chorus before the last, so the last one can lift off
     if building and n_ch >= 3 and "breakdown" not in kinds and (bars - ib) // n_ch >= 2 * phrase:
@@ -253,7 +294,7 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
     # each chorus's length, for the gentle climb inside it
     ch_first: dict[int, int] = {}
     ch_len: dict[int, int] = {}
-    for i in range(ib, bars):
+    for i in range(ib, take.tag_from if take.tag_from >= 0 else bars):  # the tag is extra
         c = take.choruses[i]
         ch_first.setdefault(c, i)
         ch_len[c] = ch_len.get(c, 0) + 1
@@ -287,6 +328,9 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
                 x = level + 0.1
         else:
             x = level
+        if lift_per and i >= take.tag_from:  # each time round the tag: a lift, or a fade
+            x += lift_per * min((i - take.tag_from) // tag_size + 1, (bars - 1 - take.tag_from)
+                                // tag_size)
         x = _clip(x)
         # who plays
         plays = set(tracks)
@@ -299,7 +343,7 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
               and orch.lead in tracks and kind != "ending"):
             # the first phrase: one harmony part with the rhythm section, the rest join later
             plays = {t for t in tracks if t not in HARMONY or t == orch.lead}
-        if "pad" in plays and kind != "ending" and len(harmony) > 1:
+        if "pad" in plays and not (kind == "ending" and i == bars - 1) and len(harmony) > 1:
             need = orch.pad_from - (0.2 if kind in ("bridge", "chorus") else 0.0)
             if x < need and not (kind == "breakdown" and "pad" in orch.breakdown):
                 plays.discard("pad")
@@ -308,14 +352,14 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
         fill = 0
         if nxt < bars:
             into = nxt - turn_at
-            if turns[nxt] or (ending and nxt == bars - 1):
+            if turns[nxt] or (ending and nxt == kicks_from):
                 fill = 3
             elif into > 0 and into % 8 == 0 or (phrase == 8 and into % phrase == 0):
                 fill = 2
             elif phrase == 4 and into > 0 and into % 4 == 0:
                 fill = 1
-            if kinds[nxt] == "intro":
-                fill = 0
+            if kinds[nxt] == "intro" or i >= kicks_from:
+                fill = 0  # the kicks are the drummer's figure: no fill inside them
         prev_fill = out[-1].fill if out else 0
         crash = i > 0 and (turns[i] or prev_fill >= 2) and kind not in ("breakdown", "ending")
         variant = fill if fill >= 1 else 0

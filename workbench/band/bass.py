@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 
+from workbench.band import endings
 from workbench.band.common import (
     EPS,
     Hit,
@@ -176,9 +177,13 @@ def play(ctx, rng, style) -> list:
             continue
         bp = pitches[ev.index]
         if ctx.final(ev):
-            add((bp, ev.start, ev.end, 100))
+            add((bp, ev.start, endings.final_end(ctx, ev), 100))
             continue
         sh = shape(ev.chord)
+        if ctx.band_hits:
+            _band_hits(ctx, ev, sh, bp, pitches, add)
+        if ev.start >= ctx.groove_end - EPS:
+            continue  # the ending's kicks play this chord
         if walking:
             tail = ev if two_feel else _span_end(ctx, ev)
             if two_feel or not _continues(ctx, ev):
@@ -188,6 +193,7 @@ def play(ctx, rng, style) -> list:
                     pitches[tail.next.index] = tgt
             continue
         placed = False
+        stop = endings.groove_stop(ctx, ev)
         for t, (_, dur, vel, weight, deg) in ctx.hits(table, ev):
             at_start = abs(t - ev.start) < EPS
             if at_start:
@@ -199,16 +205,33 @@ def play(ctx, rng, style) -> list:
             if deg in ("A", "N") and round(t % bpb, 6) in on_beat:
                 p = bp  # approach notes belong between the beats, never on one
             end = t + dur
-            if end > ev.end:
-                end = ev.end
+            if end > stop:
+                end = stop
             add((p, t, end, vel))
             last = p
         if not placed:
-            add((bp, ev.start, min(ev.start + 1.0, ev.end), 100))
+            add((bp, ev.start, min(ev.start + 1.0, stop), 100))
             last = bp
     if ctx.kicks and not walking and LOCK.get(style.name):
         _lock(ctx, out, pitches)
     return out  # in any order: generate's finishing pass sorts every part by time
+
+
+def _band_hits(ctx, ev, sh, bp, pitches, add):
+    """The ending's kicks: the chord's bass with the band (the final chord's a half step up
+    on a slide; a scale step below it per kick left where the style walks into it)."""
+    final = pitches[-1]
+    for h in endings.hits_in(ctx, ev):
+        p = bp
+        if h.slide and final is not None:
+            p = final + 1 if final + 1 <= HI else final - 11
+        elif h.walk and final is not None:
+            q = final - h.walk
+            if q < LO:
+                q += 12
+            if q % 12 in sh.allowed and q <= HI:
+                p = q
+        add((p, h.at, h.end, h.velocity - 4))
 
 
 LOCK = {"rock": True, "funk": True, "reggae": True}

@@ -90,7 +90,8 @@ class Context:
 
     __slots__ = ("events", "meter", "bpb", "bars", "swing", "unit", "intensity", "density",
                  "compound", "style", "ending", "phrase", "plan", "memory", "kicks", "_key",
-                 "_bar", "_slot", "user_density", "vary_at", "one_bar")
+                 "_bar", "_slot", "user_density", "vary_at", "one_bar", "band_hits", "setup",
+                 "groove_end")
 
     def __init__(self, events, meter, bars, swing, unit, intensity, style, ending=True,
                  plan=None):
@@ -115,6 +116,11 @@ class Context:
         self._key = None
         self._bar = 0
         self._slot = 0
+        # the ending (workbench.band.endings.prepare): the band's hits per chord, the drums'
+        # pickup notes, and where the groove stops (the first kick, or the final bar)
+        self.band_hits: dict = {}
+        self.setup: list = []
+        self.groove_end = float("inf")
 
     def start_part(self, density=None, vary_at=2, one_bar=False):
         """A fresh memory for the next part (``density`` overrides the plan's)."""
@@ -175,7 +181,7 @@ class Context:
         bpb = self.bpb
         n = len(table)
         start = ev.start - EPS
-        end = ev.end - EPS
+        end = (ev.end if ev.end < self.groove_end else self.groove_end) - EPS
         b = int(start // bpb) if start > 0 else 0
         while b * bpb < end:
             base = b * bpb

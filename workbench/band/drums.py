@@ -10,6 +10,7 @@ from __future__ import annotations
 from operator import itemgetter
 from typing import NamedTuple
 
+from workbench.band import endings
 from workbench.band.common import EPS, bar_of, beat_positions, has_table, hits, resolve
 from workbench.instruments import Drum as D
 
@@ -232,6 +233,10 @@ def play(ctx, rng, style) -> list:
     events = ctx.events
     ending = [ev for ev in events if ev.last] if ctx.ending else []
     stop = ending[0].start if ending else ctx.bars * bpb  # the groove stops at the final bar
+    if ctx.groove_end < stop:
+        stop = ctx.groove_end  # or at the ending's first kick
+    style_end = endings.ENDINGS[style.name]
+    roll_bar = ending[0].bar - 1 if ending and style_end.roll else -1
     total = ctx.bars
     plan = ctx.plan
     swing_comp = style.name == "swing"
@@ -252,7 +257,9 @@ def play(ctx, rng, style) -> list:
         ride = p is not None and p.ride and backbeat
         cut = base + bpb
         level = p.fill if p else 0
-        if level == 1 and (b + 1) * bpb <= stop + EPS and x >= 0.25:
+        if b == roll_bar:
+            cut = _roll(ctx, base + bpb, style_end.roll, add)
+        elif level == 1 and (b + 1) * bpb <= stop + EPS and x >= 0.25:
             _pickup(ctx, rng, base, add, x)  # over the groove, which goes on
         elif level >= 2 and (b + 1) * bpb <= stop + EPS:
             cut = _fill(ctx, rng, base, add, level, x)
@@ -299,7 +306,13 @@ def play(ctx, rng, style) -> list:
                     loud = ctx.memory.setdefault((ctx._key, 300 + j), rng.random())
                     add((drum, t, t + 0.2, 28 + int(loud * 10)))  # comping, under the ride
     if ending:
-        _ending_hits(ending, add)
+        for hits_of_chord in ctx.band_hits.values():  # the kicks, caught with the band
+            for h in hits_of_chord:
+                add((D.KICK, h.at, h.at + 0.25, h.velocity))
+                if h.drum != D.KICK:
+                    add((h.drum, h.at, max(h.end, h.at + 0.25), h.velocity))
+        out.extend(ctx.setup)  # and set up: the drummer's pickup into the next hit
+        _ending_hits(ending, add, style_end.cymbal)
     # one hit per drum per instant: the groove's hit yields to a fill or crash there
     seen = {}
     for note in out:
@@ -308,14 +321,31 @@ def play(ctx, rng, style) -> list:
     return out
 
 
-def _ending_hits(ending, add):
-    """Kick and crash with each chord of the held final bar (the band's hits), the crash left
-    ringing to the end; a final bar of N.C. gets one hit where it starts."""
+def _ending_hits(ending, add, cymbal):
+    """Kick and the style's final cymbal with each chord of the held final bar (the band's
+    hits), the cymbal left ringing to the end; a final bar of N.C. gets one hit where it
+    starts."""
     end = ending[-1].end
+    note, vel = cymbal
     starts = [ev.start for ev in ending if not ev.nc] or [ending[0].start]
     for i, t in enumerate(starts):
-        add((D.CRASH, t, end, 110 if i == 0 else 100))
-        add((D.KICK, t, t + 0.5, 108 if i == 0 else 100))
+        add((note, t, end, vel if i == 0 else vel - 10))
+        add((D.KICK, t, t + 0.5, min(vel, 108) if i == 0 else 100))
+
+
+def _roll(ctx, at, beats, add):
+    """A cymbal roll swelling into the final chord at ``at`` (mallets on a suspended cymbal:
+    soft strokes an eighth-note triplet apart, louder and louder); returns where it starts
+    (the groove stops there)."""
+    beats = min(beats, ctx.bpb / 2)
+    step = 1.0 / 6.0
+    n = int(round(beats / step))
+    start = at - n * step
+    for i in range(n):
+        t = round(start + i * step, 6)
+        add((D.CRASH, t, round(t + step, 6), 26 + 60 * i // max(1, n - 1)))
+    add((D.TOM_FLOOR_LO, round(at - 0.5, 6), round(at, 6), 64))
+    return start
 
 
 def count_in(ctx) -> list:

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from operator import attrgetter, itemgetter
 
 from workbench.arrangement import Arrangement, Note, Track
-from workbench.band import arranger, bass, drums, feel, guitar, keys, pad
+from workbench.band import arranger, bass, drums, endings, feel, guitar, keys, pad
 from workbench.band.common import EPS, Context, Event, bar_beats
 from workbench.band.feel import DEFAULT_HUMANIZE
 from workbench.band.styles import check_meter, get_style
@@ -258,7 +258,9 @@ def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=N
     plan = arranger.plan_bars(take, st.name, intensity, arc, names, phrase, bool(ending))
     ctx = Context(events, prog.meter, bars, swing_v, st.swing_unit, intensity, st, bool(ending),
                   plan)
+    endings.prepare(ctx, take.kick_bars, key_obj)  # the ending's kicks, in the style
     offset = bpb if count_in else 0.0
+    ritard = endings.ritard(st.name, bars, bpb, offset, bool(ending))
     ctx.density = 0.5 + (intensity - 0.5) * 0.6
     nc_spans = [(ev.start, ev.end) for ev in events if ev.nc]
     changes = {ev.start for ev in events}
@@ -298,13 +300,16 @@ def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=N
         if name == "drums" and count_in:  # the sticks count exactly on the beats
             notes = [Note(p, s, e, v) for p, s, e, v in drums.count_in(ctx)] + notes
         program = programs.get(name, st.program(name, DEFAULT_PROGRAMS[name]))
+        if ritard:
+            ritard.notes(notes)  # written into the notes' places: see endings.Ritard
         if lvl == 0.0:
             notes = []
         out_tracks[name] = Track(name, program, CHANNELS[name], name == "drums", notes)
 
     length = bars * bpb + offset
+    chords = _shifted_chords(take, offset)
     return Arrangement(
-        tracks=out_tracks, chords=_shifted_chords(take, offset), tempo=tempo,
+        tracks=out_tracks, chords=ritard.chords(chords) if ritard else chords, tempo=tempo,
         meter=prog.meter, key=key_obj, style=st.name, seed=seed,
         bars=bars + (1 if count_in else 0), length_beats=length, progression=prog,
         swing=swing_v, count_in=bool(count_in), offset=offset + take.intro_bars * bpb,

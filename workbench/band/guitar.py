@@ -13,7 +13,8 @@ from functools import lru_cache
 from itertools import product
 from typing import NamedTuple
 
-from workbench.band.common import Hit, has_table, motion, nearest, resolve, shape
+from workbench.band import endings
+from workbench.band.common import EPS, Hit, has_table, motion, nearest, resolve, shape
 from workbench.instruments import REGISTERS
 
 LO, HI = REGISTERS["guitar"]
@@ -240,15 +241,21 @@ def play(ctx, rng, style) -> list:
         else:  # or the bass note under the shape, within the same hand position
             hint = nearest(sh.bass, full[0] - 7, LO, max(LO, full[0] - 1))
         if ctx.final(ev):
-            _strum(full, ev.start, ev.end, 84, add)
+            _strum(full, ev.start, endings.final_end(ctx, ev), 84, add)
             continue
+        for h in endings.hits_in(ctx, ev):  # the ending's kicks, strummed with the band
+            shp = full if not h.slide else (voice_lead(full, shape(h.chord), grip) or full)
+            _strum(shp, h.at, h.end, h.velocity - 12, add)
+        if ev.start >= ctx.groove_end - EPS:
+            continue  # the ending's kicks play this chord
+        stop = endings.groove_stop(ctx, ev)
         placed = False
         for t, (_, dur, vel, weight, stroke) in ctx.hits(table, ev):
             if not ctx.keep(weight, rng):
                 continue
             end = t + dur
-            if end > ev.end:
-                end = ev.end
+            if end > stop:
+                end = stop
             placed = True
             if stroke == "P":
                 power = _power(power, sh.root) if sh.fifth == 7 else full[:3]
@@ -256,7 +263,7 @@ def play(ctx, rng, style) -> list:
                 continue
             _play(stroke, sh, full, hint, t, end, vel, add)
         if not placed:
-            _strum(full, ev.start, min(ev.end, ev.start + 1.0), 80, add)
+            _strum(full, ev.start, min(stop, ev.start + 1.0), 80, add)
     return out  # in any order: generate's finishing pass sorts every part by time
 
 

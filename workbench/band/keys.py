@@ -9,6 +9,7 @@ order (so every chord sounds its 3rd and 7th at once, however short it is).
 
 from __future__ import annotations
 
+from workbench.band import endings
 from workbench.band.common import EPS, Hit, has_table, lead, resolve, shape, swing_time
 
 WINDOW = (53, 81)  # inside the keys register 48..84, so swells of voice-leading stay in
@@ -140,18 +141,28 @@ def play(ctx, rng, style) -> list:
         v = lead(prev, sh.voicing_pcs(rootless), lo, hi, center)
         prev = v
         if ctx.final(ev):
-            for p in v:
-                add((p, ev.start, ev.end, 80))
+            end = endings.final_end(ctx, ev)
+            roll = endings.ENDINGS[name].spread if ev.next is None else 0.0
+            for i, p in enumerate(v):  # rolled from the bottom where the style rolls it
+                add((p, ev.start + roll * i / len(v), end, 80))
             continue
+        for h in endings.hits_in(ctx, ev):
+            hv = v if not h.slide else lead(v, shape(h.chord).voicing_pcs(rootless), lo, hi,
+                                            center)
+            for p in hv:
+                add((p, h.at, h.end, h.velocity - 16))
+        if ev.start >= ctx.groove_end - EPS:
+            continue  # the ending's kicks play this chord
+        stop = endings.groove_stop(ctx, ev)
         placed = False
         arp = 1  # a broken chord starts from the whole chord, then the voices
         source = _swing_hits(ctx, rng, ev, bar_choice) if comping else ctx.hits(table, ev)
         for t, (_, dur, vel, weight, what) in source:
-            if not ctx.keep(weight, rng):
+            if t >= stop - EPS or not ctx.keep(weight, rng):
                 continue
             end = t + dur
-            if end > ev.end:
-                end = ev.end
+            if end > stop:
+                end = stop
             if what < 0 or not placed or t - ev.start < EPS:
                 # the whole voicing on the change, and on the chord's first stroke when it
                 # starts off the pattern's grid (three chords to a bar)
@@ -162,7 +173,7 @@ def play(ctx, rng, style) -> list:
                 arp += 1
             placed = True
         if not placed:
-            end = min(ev.end, ev.start + max(1.0, min(2.0, ev.duration)))
+            end = min(stop, ev.start + max(1.0, min(2.0, ev.duration)))
             for p in v:
                 add((p, ev.start, end, 76))
     return out  # in any order: generate's finishing pass sorts every part by time

@@ -5,6 +5,7 @@ arranger decides where the pad plays at all; it re-enters on a bar line when bro
 
 from __future__ import annotations
 
+from workbench.band import endings
 from workbench.band.common import EPS, lead, shape
 from workbench.instruments import REGISTERS
 
@@ -30,6 +31,24 @@ def play(ctx, rng, style) -> list:
             held = None
             continue
         final = ctx.final(ev)
+        hits = endings.hits_in(ctx, ev)
+        if hits or (not final and ev.start >= ctx.groove_end - EPS):
+            # the ending's kicks: the strings hit with the band and leave space between
+            sh = shape(ev.chord)
+            v = prev = lead(prev, sh.voicing_pcs(False), lo, hi, CENTER, drop2=True)
+            for h in hits:
+                hv = v if not h.slide else lead(v, shape(h.chord).voicing_pcs(False), lo, hi,
+                                                CENTER, drop2=True)
+                for p in hv:
+                    add((p, h.at, h.end, base_vel + 10))
+            if held is not None:  # a chord tied into the kicks lets go where they start
+                first, count = held
+                for i in range(first, first + count):
+                    p, s, e, v2 = out[i]
+                    out[i] = (p, s, min(e, ctx.groove_end), v2)
+            held = None
+            if ev.start >= ctx.groove_end - EPS:
+                continue
         first_bar = int((ev.start + EPS) // bpb)
         restrike = ctx.bar_density(first_bar) > 0.65
         if (held is not None and not restrike and not final and ev.chord == ev.prev.chord
@@ -37,19 +56,20 @@ def play(ctx, rng, style) -> list:
             first, count = held
             for i in range(first, first + count):  # tie: the same notes ring on
                 p, s, _, v = out[i]
-                out[i] = (p, s, ev.end, v)
+                out[i] = (p, s, endings.groove_stop(ctx, ev), v)
             continue
         sh = shape(ev.chord)
         v = lead(prev, sh.voicing_pcs(False), lo, hi, CENTER, drop2=True)
         prev = v
         cuts = [ev.start]
+        stop = endings.final_end(ctx, ev) if final else endings.groove_stop(ctx, ev)
         if not final:
             b = first_bar + 1
-            while b * bpb < ev.end - EPS:
+            while b * bpb < stop - EPS:
                 if restrike or enters(b):
                     cuts.append(b * bpb)
                 b += 1
-        cuts.append(ev.end)
+        cuts.append(stop)
         for i in range(len(cuts) - 1):
             vel = base_vel + (4 if i == 0 else 0) + int(rng.random() * 6)
             for p in v:
