@@ -177,7 +177,7 @@ def play(ctx, rng, style) -> list:
             continue
         bp = pitches[ev.index]
         if ctx.final(ev):
-            add((bp, ev.start, endings.final_end(ctx, ev), 100))
+            add((bp, ev.start, endings.final_end(ctx, ev), endings.final_velocity(ctx, 100)))
             continue
         sh = shape(ev.chord)
         if ctx.band_hits:

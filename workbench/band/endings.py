@@ -54,6 +54,7 @@ class Ending(NamedTuple):
     walk: bool = False  # the bass walks by step into the final chord on the kicks
     spread: float = 0.0  # beats over which the keys roll (arpeggiate) the final chord
     tag_ii: bool = False  # a tag on one dominant chord plays its ii first (| Dm7 | G7 |)
+    level: float = 1.0  # the final chord's loudness against the parts' own (bossa: soft)
 
 
 def _k(*hits) -> tuple:
@@ -84,7 +85,8 @@ ENDINGS = {
         stab=0.5, cymbal=(C, 120)),
     "swing": Ending(kicks={}, setup={}, stab=1.0, cymbal=(C, 112), tag=2, tag_lift=0.08,
                     tag_ii=True),
-    "bossa": Ending(kicks={}, setup={}, stab=0.0, cymbal=(D.RIDE, 64), tag=2, tag_lift=-0.12),
+    "bossa": Ending(kicks={}, setup={}, stab=0.0, cymbal=(D.RIDE, 64), tag=2, tag_lift=-0.12,
+                    level=0.7),
     "shuffle": Ending(
         kicks={"4/4": _k((0, 0.9, 112, C)), "12/8": _k((0, 1.4, 112, C))},
         setup={"4/4": _k((2.5, 0.25, 78, S), (3, 0.25, 90, S)),
@@ -259,6 +261,11 @@ def final_end(ctx, ev) -> float:
     if stab and ev.next is None:
         return min(ev.end, ev.start + stab)
     return ev.end
+
+
+def final_velocity(ctx, velocity: int) -> int:
+    """A part's velocity for the final chord, as soft or loud as the style ends."""
+    return int(velocity * ENDINGS[ctx.style.name].level + 0.5)
 
 
 def groove_stop(ctx, ev) -> float:

@@ -241,7 +241,7 @@ def play(ctx, rng, style) -> list:
         else:  # or the bass note under the shape, within the same hand position
             hint = nearest(sh.bass, full[0] - 7, LO, max(LO, full[0] - 1))
         if ctx.final(ev):
-            _strum(full, ev.start, endings.final_end(ctx, ev), 84, add)
+            _strum(full, ev.start, endings.final_end(ctx, ev), endings.final_velocity(ctx, 84), add)
             continue
         for h in endings.hits_in(ctx, ev):  # the ending's kicks, strummed with the band
             shp = full if not h.slide else (voice_lead(full, shape(h.chord), grip) or full)

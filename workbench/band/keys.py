@@ -143,8 +143,9 @@ def play(ctx, rng, style) -> list:
         if ctx.final(ev):
             end = endings.final_end(ctx, ev)
             roll = endings.ENDINGS[name].spread if ev.next is None else 0.0
+            vel = endings.final_velocity(ctx, 80)
             for i, p in enumerate(v):  # rolled from the bottom where the style rolls it
-                add((p, ev.start + roll * i / len(v), end, 80))
+                add((p, ev.start + roll * i / len(v), end, vel))
             continue
         for h in endings.hits_in(ctx, ev):
             hv = v if not h.slide else lead(v, shape(h.chord).voicing_pcs(rootless), lo, hi,

@@ -72,6 +72,8 @@ def play(ctx, rng, style) -> list:
         cuts.append(stop)
         for i in range(len(cuts) - 1):
             vel = base_vel + (4 if i == 0 else 0) + int(rng.random() * 6)
+            if final:
+                vel = endings.final_velocity(ctx, vel)
             for p in v:
                 add((p, cuts[i], cuts[i + 1], vel))
         held = (len(out) - len(v), len(v))
