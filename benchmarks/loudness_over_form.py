@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/loudness_over_form.py [--style rock] [--example doo-wop | --text
         "| C | Am | F | G |"] [--bars 32] [--seed 1] [--kw arc='"build"'] [--mma] [--png FILE]
+        [--tail 3]
 
 The take is generated with ``generate``'s defaults (plus any ``--kw name=value``, the value read
 as JSON, e.g. ``--kw intensity=0.8``), rendered the way the app does (``workbench.audio.render``:
@@ -78,6 +79,25 @@ def render_mma(job, groove, sample_rate: int, folder: Path) -> np.ndarray:
     return data * (0.89 / peak) if peak > 1e-4 else data
 
 
+def print_tail(arr, samples: np.ndarray, rate: int, bars: int) -> None:
+    """RMS per half beat over the take's last ``bars`` bars, one line a bar: the ending's kicks
+    (loud hits, quiet gaps), a tag, a ritard (the final chord late), the button or the held
+    chord dying away."""
+    bpb = arr.beats_per_bar
+    first = max(0, arr.bars - bars)
+    spb = arr.seconds(1.0)
+    print(f"\nours: the last {bars} bars, RMS dB per half beat (the final chord at beat "
+          f"{arr.chords[-1].start - (arr.bars - 1) * bpb:.2f} of the last bar)")
+    for b in range(first, arr.bars):
+        row = []
+        t = b * bpb
+        while t < (b + 1) * bpb - 1e-9:
+            a, e = int(round(t * spb * rate)), int(round((t + 0.5) * spb * rate))
+            row.append(f"{rms_db(samples[a:e]):6.1f}")
+            t += 0.5
+        print(f"bar {b + 1:3d} " + "".join(row))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--style", default="rock")
@@ -90,6 +110,8 @@ def main(argv=None) -> int:
                     help="more generate() arguments, e.g. --kw intensity=0.8 --kw 'arc=\"build\"'")
     ap.add_argument("--mma", action="store_true", help="also render MMA's take of the same changes")
     ap.add_argument("--png", help="also plot the per-bar levels to this PNG (matplotlib)")
+    ap.add_argument("--tail", type=int, default=0, metavar="BARS",
+                    help="also print our last BARS bars half a beat at a time (the ending)")
     args = ap.parse_args(argv)
 
     style = next((s for s in workbench.styles() if s.name == args.style.lower()), None)
@@ -148,6 +170,8 @@ def main(argv=None) -> int:
         if len(body) >= 2:
             print(f"{name}: first 4 bars {body[0]:.1f} dB, loudest 4 {max(body):.1f} dB, "
                   f"last 4 {body[-1]:.1f} dB, range {max(body) - min(body):.1f} dB")
+    if args.tail:
+        print_tail(arr, *series["ours"], args.tail)
     if args.png:
         import matplotlib
 

@@ -343,7 +343,7 @@ def _roll(ctx, at, beats, add):
     start = at - n * step
     for i in range(n):
         t = round(start + i * step, 6)
-        add((D.CRASH, t, round(t + step, 6), 26 + 60 * i // max(1, n - 1)))
+        add((D.CRASH, t, round(t + step, 6), 28 + 72 * i // max(1, n - 1)))
     add((D.TOM_FLOOR_LO, round(at - 0.5, 6), round(at, 6), 64))
     return start
 
