@@ -243,3 +243,12 @@ def test_a_loop_keeps_its_length_and_grooves_to_its_last_bar(case):
     bpb = a.beats_per_bar
     assert a.chords[-1].start == 7 * bpb  # no ritard either
     assert len(onsets(a.tracks["drums"].notes, 6 * bpb, 8 * bpb)) >= 4
+
+
+def test_a_take_too_short_for_kicks_grooves_before_its_final_chord():
+    """Kicks need a groove to stop: a two-bar take plays its groove, then the final hit."""
+    a = take("rock", "4/4", "| F | C |")
+    assert [p.kind for p in a.plan] == ["verse", "ending"]
+    assert len(onsets(a.tracks["drums"].notes, 0, 4)) >= 6
+    longer = take("rock", "4/4", "| C | F | C |")
+    assert [p.kind for p in longer.plan] == ["verse", "ending", "ending"]

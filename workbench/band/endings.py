@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from workbench.band.common import EPS, Hit, resolve, swing_time
+from workbench.band.common import EPS, Hit, has_table, resolve, swing_time
 from workbench.instruments import Drum as D
 
 
@@ -127,18 +127,18 @@ def _table(tables: dict, meter: str, ctx=None):
             return resolve(tables, ctx)
         except KeyError:
             return None
-    from workbench.band.common import has_table
     return tables if has_table(tables, meter) else None
 
 
 def kick_bars(style: str, meter: str, bars: int, first: int) -> int:
     """How many bars before the final one the kicks take (0: none): the figure's length, if
-    the take has that many bars after ``first`` (the first bar of the form) before its last."""
+    the take has a bar of groove before them after ``first`` (the first bar of the form), so
+    that the band has a groove to stop."""
     tables = ENDINGS[style].kicks
     if not _table(tables, meter):
         return 0
     span = 2 if meter == "2/4" and "2/4" not in tables else 1
-    return span if bars - 1 - span >= first else 0
+    return span if bars - 1 - span >= first + 1 else 0
 
 
 class BandHit(NamedTuple):
