@@ -247,8 +247,8 @@ def test_a_loop_keeps_its_length_and_grooves_to_its_last_bar(case):
 
 def test_a_take_too_short_for_kicks_grooves_before_its_final_chord():
     """Kicks need a groove to stop: a two-bar take plays its groove, then the final hit."""
-    a = take("rock", "4/4", "| F | C |")
+    a = take("rock", "4/4", "| F | C |", key="C")
     assert [p.kind for p in a.plan] == ["verse", "ending"]
     assert len(onsets(a.tracks["drums"].notes, 0, 4)) >= 6
-    longer = take("rock", "4/4", "| C | F | C |")
+    longer = take("rock", "4/4", "| C | F | C |", key="C")
     assert [p.kind for p in longer.plan] == ["verse", "ending", "ending"]
