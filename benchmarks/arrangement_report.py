@@ -40,6 +40,7 @@ import arrangement_metrics as m  # noqa: E402
 import mido  # noqa: E402
 
 import workbench  # noqa: E402
+from workbench.band.endings import groove_bars  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 EXAMPLE_FILES = (HERE.parent / "tests" / "engine" / "examples.txt",
@@ -279,6 +280,7 @@ class Job(NamedTuple):
     ours: m.Take
     mma_source: str
     mma_args: tuple  # (meter, bpb, tempo, bars, unit, chords) for the MMA take
+    ending: m.Take | None = None  # our whole take, ending included (``ours`` is its groove)
 
 
 def our_take(style, meter, ex: Example, bars_wanted: int, seed: int):
@@ -291,10 +293,11 @@ def our_take(style, meter, ex: Example, bars_wanted: int, seed: int):
     arr = workbench.generate(prog, style=style.name, tempo=style.default_tempo, seed=seed,
                              repeat=repeat, key=ex.key)
     bpb = arr.beats_per_bar
-    ours = make_take(read_parts(arr.to_midi_bytes()), arr.meter, bpb, arr.tempo,
-                     arr.bars, style.swing_unit,
-                     [chord_span(ev.start, ev.duration, ev.chord) for ev in arr.chords],
-                     arr.key.tonic)
+    whole = make_take(read_parts(arr.to_midi_bytes()), arr.meter, bpb, arr.tempo,
+                      arr.bars, style.swing_unit,
+                      [chord_span(ev.start, ev.duration, ev.chord) for ev in arr.chords],
+                      arr.key.tonic)
+    ours = groove_of(whole, groove_bars(arr))
     # MMA plays the progression itself, repeated, from beat 0 (no count-in, no intro)
     length = prog.length_beats
     evs = [(ev.start + r * length, ev.duration, ev.chord) for r in range(repeat) for ev in prog.events]
@@ -305,7 +308,23 @@ def our_take(style, meter, ex: Example, bars_wanted: int, seed: int):
     src = mma_source(mma_spans, groove, arr.tempo, total, seed)
     return Job(style.name, meter, ex.name, ours, src,
                (arr.meter, bpb, arr.tempo, prog.bars * repeat, style.swing_unit, their_spans,
-                arr.key.tonic))
+                arr.key.tonic), whole)
+
+
+def groove_of(take: m.Take, bars: int) -> m.Take:
+    """The take's groove: its first ``bars`` bars and one more standing for the ending (the
+    figures leave a take's last bar out as its ending; MMA's takes have no other), so that
+    our ending's kicks, tag and ritard (workbench.band.endings) are not read as groove."""
+    if bars >= take.bars - 1:
+        return take
+    end = bars * take.bpb
+
+    def cut(notes):
+        return [n for n in notes if n.start < end - 1e-6]
+
+    return take._replace(bars=bars + 1, chords=tuple(c for c in take.chords if c.start < end),
+                         bass=cut(take.bass), drums=cut(take.drums),
+                         harmony={k: cut(v) for k, v in take.harmony.items()})
 
 
 # -- the figures -------------------------------------------------------------------------------
@@ -467,6 +486,8 @@ def report(styles, bars=16, seed=1, examples=None, cache=True):
         row = per_row.setdefault((job.style, job.meter), {"ours": [], "mma": [], "groove": groove.name,
                                                           "takes": 0, "bars": [], "swing": []})
         row["ours"].append(measure(job.ours, FIGURES))
+        if job.ending is not None:  # how the take ends is read on the whole take
+            row["ours"][-1]["tonic"] = m.ends_on_tonic(job.ending)
         row["mma"].append(measure(theirs, FIGURES))
         row["takes"] += 1
         row["bars"].append(job.ours.bars)

@@ -28,9 +28,7 @@ def drums(a):
 def groove_until(a):
     """The beat where the ending starts to change the groove: its kicks, its tag or its
     ritard (see workbench.band.endings); the bars before it groove as usual."""
-    first = next(p.bar for p in a.plan if p.kind == "ending")
-    ritard = endings.ritard(a.style, a.bars, a.beats_per_bar, 0.0, True)
-    return min(first * a.beats_per_bar, ritard.a if ritard else float("inf"))
+    return endings.groove_bars(a) * a.beats_per_bar
 
 
 def at(notes, pitch, bar_len, lo=0, hi=None):

@@ -333,3 +333,21 @@ def ritard(style: str, bars: int, bpb: float, offset: float, ending: bool) -> Ri
         return None
     f = (bars - 1) * bpb + offset
     return Ritard(f - 2 * bpb, f, bars * bpb + offset, amount * bpb)
+
+
+def groove_bars(arrangement) -> int:
+    """How many bars of a take groove as the form does before the ending changes it (its
+    tag, its kicks, its ritard): what a measure of the band's groove should read.
+
+    >>> import workbench
+    >>> a = workbench.generate("| C | Am | F | G |", style="rock")  # G, then the tonic bar
+    >>> a.bars, groove_bars(a)
+    (5, 3)
+    """
+    plan = arrangement.plan
+    bars = arrangement.bars - (1 if arrangement.count_in else 0)
+    first = next((p.bar for p in plan if p.kind == "ending" or p.section == "Tag"), bars)
+    amount = ENDINGS[arrangement.style].ritard if first < bars else 0.0
+    if amount and bars >= 3:
+        first = min(first, bars - 3)
+    return first
