@@ -40,9 +40,10 @@ def test_paste_a_playlist_search_pick_and_play(page, voila_app):
     page.locator(".wb-song-status .wb-ok", has_text="Loaded “Autumn Leaves”").wait_for(timeout=TIMEOUT)
     text = page.locator(".wb-progression textarea").input_value()
     assert text.startswith("Title: Autumn Leaves") and "[A] |: Cm7" in text
-    # live preview: the roll now shows a 4-bar intro and the song's 33 played bars
-    page.wait_for_selector(".wb-roll[data-ready='1'][data-bars='37']", timeout=TIMEOUT)
+    # live preview: the roll now shows a 4-bar intro, the song's 33 played bars and the swing
+    # ending's 4-bar tag (workbench.band.endings)
+    page.wait_for_selector(".wb-roll[data-ready='1'][data-bars='41']", timeout=TIMEOUT)
     page.locator(".wb-choruses input").fill("2")
     page.locator(".wb-choruses input").press("Enter")
-    page.wait_for_selector(".wb-roll[data-ready='1'][data-bars='70']", timeout=TIMEOUT)
+    page.wait_for_selector(".wb-roll[data-ready='1'][data-bars='74']", timeout=TIMEOUT)
     assert "Traceback" not in page.content()

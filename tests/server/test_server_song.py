@@ -31,8 +31,9 @@ def test_a_playlist_song_by_index_plays_its_form_key_tempo_and_style(service):
     assert r.status == 200, r.body
     answer = r.json
     assert (answer["key"], answer["tempo"], answer["style"]) == ("Gmin", 132, "swing")
-    # a 4-bar intro (the form's last bars) before two choruses of the 33 bars the form plays
-    assert answer["bars"] == 4 + 66 and answer["chords"][4:7] == ["Cm7", "F7", "Bbmaj7"]
+    # a 4-bar intro (the form's last bars) before two choruses of the 33 bars the form plays,
+    # then the swing ending's tag: its closing two bars twice more (workbench.band.endings)
+    assert answer["bars"] == 4 + 66 + 4 and answer["chords"][4:7] == ["Cm7", "F7", "Bbmaj7"]
     assert answer["bass_file"].endswith("_bass_Gmin_132.mid")
 
 
