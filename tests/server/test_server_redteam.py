@@ -80,6 +80,34 @@ def test_delete_through_a_linked_track_folder_touches_nothing_outside(make_servi
     assert http(svc.url, "GET", "/files/" + rec["filename"]).status in (400, 404)
 
 
+def test_a_generation_zip_never_reads_through_a_link(make_service, outside):
+    """The ZIP of a generation reads its files the way a download does: a file swapped for a
+    link to a secret elsewhere (or a linked track folder) is left out, never packed."""
+    import io
+    import zipfile
+
+    svc = make_service()
+    r = http(svc.url, "POST", "/api/generate", dict(SMALL, tracks=["bass", "drums"])).json
+    secret = outside / "secret.txt"
+    secret.write_bytes(b"the secret")
+    drums = next(f for f in r["files"] if f["track_type"] == "drums")
+    (svc.folder / drums["path"]).unlink()
+    os.symlink(secret, svc.folder / drums["path"])
+    bass = next(f for f in r["files"] if f["track_type"] == "bass")
+    shutil.rmtree(svc.folder / "bass")
+    os.symlink(outside, svc.folder / "bass")
+    (outside / bass["filename"]).write_bytes(b"MThd elsewhere")
+    got = http(svc.url, "GET", f"/api/generations/{r['generation']}/files.zip")
+    if got.status == 200:
+        with zipfile.ZipFile(io.BytesIO(got.body)) as zf:
+            names = zf.namelist()
+            assert drums["filename"] not in names and bass["filename"] not in names
+            assert all(b"secret" not in zf.read(n) and b"elsewhere" not in zf.read(n)
+                       for n in names)
+    else:
+        assert got.status == 404, got.body
+
+
 def test_retention_through_a_linked_folder_touches_nothing_outside(make_service, outside):
     svc = make_service(retention_max_files=2, trash="trash")
     first = http(svc.url, "POST", "/api/generate", SMALL).json["files"][0]
