@@ -274,6 +274,7 @@ class RootHandler(BaseHandler):
                 "generate": "POST /api/generate (also /generate, /api/midi/generate)",
                 "files": "GET /api/files?track=&offset=&limit= (also /files, /api/midi/list)",
                 "download": "GET /files/{filename}",
+                "generation zip": "GET /api/generations/{generation}/files.zip",
                 "delete": "DELETE /api/files/{filename} (also /api/midi/{file_id})",
                 "transport": "POST /api/transport/sync|start|stop|reset, "
                              "GET /api/transport/position",
