@@ -13,9 +13,9 @@ import time
 
 import pytest
 import websockets
-from server_testlib import README_BODY, http, run, settings_for
+from server_testlib import README_BODY, http, read_until_closed, run, settings_for
 from tornado.httpclient import HTTPRequest
-from tornado.websocket import WebSocketClosedError, websocket_connect
+from tornado.websocket import websocket_connect
 
 from server.kernel import run_service
 
@@ -564,17 +564,8 @@ def test_every_slow_client_hears_why_it_was_dropped(make_service):
     assert hub.stats["slow_closed"] == 10
     time.sleep(6)  # longer than Tornado's own 5 s wait for a closing client
 
-    async def drain(ws):
-        while True:
-            try:
-                m = await asyncio.wait_for(ws.read_message(), 20)
-            except WebSocketClosedError:
-                return
-            if m is None:
-                return
-
     for ws in slow:
-        loop.run_until_complete(drain(ws))
+        loop.run_until_complete(read_until_closed(ws))
     loop.close()
     codes = [(ws.close_code, ws.close_reason) for ws in slow]
     assert all(c == 4000 and "since=" in (r or "") for c, r in codes), codes
