@@ -45,7 +45,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from workbench.files import FolderLock, generation_id, parse_file_name, write_atomic, write_batch
+from workbench.files import (
+    TEMP_KEEP,
+    FolderLock,
+    generation_id,
+    parse_file_name,
+    write_atomic,
+    write_batch,
+)
 
 from .jsonio import dumps
 
@@ -173,6 +180,11 @@ class FileStore:
                 self.real_dir(sub)
             except UnsafePath as exc:
                 log.warning("%s", exc)
+        try:
+            # our temp/: the engine's writers (notebooks, the CLI) leave it in place
+            (Path(self.real_dir("temp")) / TEMP_KEEP).touch()
+        except (UnsafePath, OSError) as exc:
+            log.warning("temp/: %s", exc)
 
     def real_dir(self, sub: str) -> Path:
         """``folder/sub``, created if missing; UnsafePath if it is a link or not a folder of
