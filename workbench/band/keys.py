@@ -139,6 +139,7 @@ def play(ctx, rng, style) -> list:
         sh = shape(ev.chord)
         v = lead(prev, sh.voicing_pcs(rootless), lo, hi, center)
         prev = v
+        ctx.voicings[ev.index] = v
         if ctx.final(ev):
             for p in v:
                 add((p, ev.start, ev.end, 80))
