@@ -82,14 +82,14 @@ TABLES: dict[str, dict] = {
         "3/4": ((Hit(0, 0.95, 100, 1, "R"), Hit(2, 0.9, 70, 0.3, "5")),
                 (Hit(0, 0.95, 96, 1, "L"), Hit(2, 0.9, 70, 0.3, "L"))),
     },
+    # reggae: the skank has the offbeat eighths, so the bass's pushes are sixteenths around them
     "reggae": {
-        "4/4": ((Hit(0, 0.9, 100, 1, "R"), Hit(1.5, 0.4, 86, 0.8, "R"), Hit(2, 0.9, 96, 1, "5"),
-                 Hit(3, 0.4, 86, 0.7, "3"), Hit(3.5, 0.4, 86, 0.7, "5")),
+        "4/4": ((Hit(0, 0.7, 100, 1, "R"), Hit(0.75, 0.4, 84, 0.8, "8"), Hit(2, 0.9, 96, 1, "5"),
+                 Hit(3, 0.4, 86, 0.7, "3"), Hit(3.75, 0.2, 82, 0.5, "A")),
                 # the phrase end: a walk up to the next phrase, a note wherever the drummer's
                 # fill may start (its kick), so each phrase end is the same figure
-                (Hit(0, 0.9, 100, 1, "R"), Hit(1.0, 0.4, 80, 1, "5"), Hit(1.5, 0.4, 86, 1, "8"),
-                 Hit(2, 0.45, 94, 1, "5"), Hit(2.5, 0.4, 86, 1, "6"), Hit(3, 0.4, 84, 1, "3"),
-                 Hit(3.5, 0.4, 84, 1, "A"))),
+                (Hit(0, 0.9, 100, 1, "R"), Hit(1.0, 0.4, 80, 1, "5"), Hit(2, 0.45, 94, 1, "5"),
+                 Hit(2.5, 0.4, 86, 1, "6"), Hit(3, 0.4, 84, 1, "3"), Hit(3.75, 0.2, 84, 1, "A"))),
     },
     "country": {
         "4/4": ((Hit(0, 0.9, 100, 1, "R"), Hit(2, 0.9, 94, 1, "L"), Hit(3.5, 0.4, 78, 0.3, "A")),),

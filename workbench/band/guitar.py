@@ -61,12 +61,10 @@ TABLES: dict[str, dict] = {
         "4/4": (tuple(Hit(float(i), 0.45, 70 if i % 2 == 0 else 62, 1, "S") for i in range(4)),),
         "3/4": (tuple(Hit(float(i), 0.45, 68 if i == 0 else 58, 1, "S") for i in range(3)),),
     },
-    # bossa: the thumb on 1 and 3, the fingers in the clave's two-bar rhythm, every stroke of
-    # it kept (each half bar has its chord, so a change there is heard as a chord, not a thumb)
     "bossa": {
         "4/4": ((Hit(0, 0.9, 72, 1, "R"), Hit(2, 0.9, 68, 1, "F"), Hit(0, 0.45, 70, 1, "T"),
-                 Hit(1.5, 0.45, 64, 1, "T"), Hit(3, 0.45, 66, 1, "T")),
-                (Hit(0, 0.9, 72, 1, "R"), Hit(2, 0.9, 68, 1, "F"), Hit(1, 0.45, 64, 1, "T"),
+                 Hit(1.5, 0.45, 64, 0.7, "T"), Hit(3, 0.45, 66, 0.8, "T")),
+                (Hit(0, 0.9, 72, 1, "R"), Hit(2, 0.9, 68, 1, "F"), Hit(1, 0.45, 64, 0.7, "T"),
                  Hit(2.5, 0.45, 66, 1, "T"))),
     },
     "shuffle": {

@@ -121,6 +121,8 @@ def play(ctx, rng, style) -> list:
     rootless = name in ROOTLESS
     comping = name == "swing"
     table = None if comping else resolve(TABLES[name], ctx)
+    offbeat = table is not None and not any(h[0] < EPS and h[3] >= 1.0 for row in table
+                                            for h in row)
     choice = {}
 
     def bar_choice(b):
@@ -162,8 +164,12 @@ def play(ctx, rng, style) -> list:
                 add((v[ARPEGGIO[arp % len(ARPEGGIO)] % len(v)], t, end, vel))
                 arp += 1
             placed = True
-        if not placed:
+        if not placed:  # a chord the figure misses: struck once, off the beat if the
+            start = ev.start  # figure answers off it (bass and guitar have the beat)
+            if offbeat and ev.duration >= 1.0 - EPS:
+                bar = int((ev.start + EPS) // ctx.bpb) * ctx.bpb
+                start = bar + swing_time(ctx, ev.start - bar + 0.5)
             end = min(ev.end, ev.start + max(1.0, min(2.0, ev.duration)))
             for p in v:
-                add((p, ev.start, end, 76))
+                add((p, start, end, 76))
     return out  # in any order: generate's finishing pass sorts every part by time
