@@ -72,9 +72,11 @@ TABLES: dict[str, dict] = {
 }
 
 # The register of the comping hand, per style (default WINDOW): where the guitar chugs low,
-# the keys sit an octave up.
-WINDOWS = {"rock": ((60, 84), 72.0), "funk": ((58, 84), 69.0), "reggae": ((58, 82), 68.0),
-           "shuffle": ((58, 82), 68.0), "country": ((58, 84), 70.0)}
+# the keys sit an octave up; where the guitar comps (swing shells, funk chops, country
+# strums), the keys sit above it, so that its 3rds and 7ths are not the piano's (the guitar
+# keeps off the piano's guide tones, and moves least when they are out of its way).
+WINDOWS = {"rock": ((60, 84), 72.0), "funk": ((58, 84), 72.0), "reggae": ((58, 82), 68.0),
+           "shuffle": ((58, 82), 68.0), "country": ((58, 84), 73.0), "swing": ((58, 84), 71.0)}
 
 # Jazz comping rhythms, one chosen per bar: (pos on a straight grid, dur, vel).
 COMPING = {
