@@ -79,7 +79,8 @@ def _guide_doublings(a):
 @pytest.mark.parametrize("case", STYLE_METERS, ids=_ids)
 def test_the_guitar_keeps_off_the_pianos_guide_tones(case):
     style, meter = case
-    for prog, seed in ((FOUR[meter], 1), (MIXED[meter], 2)):
+    # the last with a tag: its chord (a maj7 in the ballad) is held by everyone at once
+    for prog, seed in ((FOUR[meter], 1), (MIXED[meter], 2), ("| G | D | Em | C |", 0)):
         a = workbench.generate(prog, style=style, meter=meter, seed=seed, repeat=2)
         both = [p for p in a.plan if {"keys", "guitar"} <= p.plays]
         assert both, "keys and guitar never play together"

@@ -19,8 +19,9 @@ from workbench.instruments import REGISTERS
 LO, HI = REGISTERS["guitar"]
 THUMB = ("R", "F")  # the thumb's strokes (the bass-strum); the others sound the chord
 # styles whose guitar leaves its thumb's root-fifth to the bassist when he plays (bossa's
-# fingers comp above; in a guitar-and-drums intro the thumb is the bass)
-THUMB_YIELDS = ("bossa",)
+# fingers comp above, country's strums are the "chick" to the bass's "boom"; in a
+# guitar-and-drums intro the thumb is the bass)
+THUMB_YIELDS = ("bossa", "country")
 STRUM = 0.015  # beats between strings in a strum (about 7 ms at 120 bpm)
 
 _PICK8 = (0, 2, 3, 4, 5, 4, 3, 2)
@@ -111,7 +112,7 @@ GRIPS = {
     "reggae": Grip(4, 52, False),
 }
 CENTER = 60.0
-PEN_DOUBLE, PEN_MISSING = 6.0, 1.0  # a guide tone doubled in the piano's octave; one left to it
+PEN_DOUBLE, PEN_MISSING = 6.0, 0.5  # a guide tone doubled in the piano's octave; one left to it
 
 
 @lru_cache(maxsize=4096)
@@ -184,6 +185,7 @@ def _voice_lead(prev, sh, grip, avoid=frozenset()) -> tuple | None:
     if covered & set(need):  # the piano sounds those: shapes may leave them out as well
         rest = tuple(sorted(set(need) - covered))
         cands = tuple(sorted(set(cands) | set(fret_shapes(key[0], rest, *key[2:]))))
+    cands = [c for c in cands if c[-1] <= HI] or cands  # above the register it would fold down
     if not cands:
         return None
     best, cost = None, None
@@ -285,7 +287,7 @@ def play(ctx, rng, style) -> list:
                 power = _power(power, sh.root) if sh.fifth == 7 else full[:3]
                 _strum(power, t, end, vel, add)
                 continue
-            _play(stroke, sh, full, hint, t, end, vel, add)
+            _play(stroke, sh, full, hint, t, end, vel, add, avoid)
         if first is not None and not chord:  # a chord too short for the fingers' strokes:
             t, end, vel = first  # they pinch it with the thumb, so it is heard as a chord
             _play("T", sh, full, hint, t, end, vel - 4, add)
@@ -313,7 +315,7 @@ def _strum(notes, t, end, vel, add, up=False):
             add((p, s, end, vel - i * 2))
 
 
-def _play(stroke, sh, full, hint, t, end, vel, add):
+def _play(stroke, sh, full, hint, t, end, vel, add, avoid=frozenset()):
     low = int(hint)
     if stroke == "D":
         _strum(full, t, end, vel, add)
@@ -340,6 +342,11 @@ def _play(stroke, sh, full, hint, t, end, vel, add):
         elif stroke == "B6" and sh.kind == "dom":
             f = 10  # 5 - b7: no 6th rubbing the piano's seventh
         root = nearest(sh.root, low, LO, LO + 12)  # the boogie is on the root, not a slash bass
+        if root + f in avoid:  # the piano's 7th there: the riff an octave off it
+            root = next((r for r in (root - 12, root + 12) if r >= LO and r + f <= HI
+                         and r + f not in avoid), root)
+            if root + f in avoid:
+                f = 7
         add((root, t, end, vel))
         add((root + f, t + STRUM, end, vel - 6))
     else:
