@@ -185,7 +185,7 @@ def _voice_lead(prev, sh, grip, avoid=frozenset()) -> tuple | None:
     if covered & set(need):  # the piano sounds those: shapes may leave them out as well
         rest = tuple(sorted(set(need) - covered))
         cands = tuple(sorted(set(cands) | set(fret_shapes(key[0], rest, *key[2:]))))
-    cands = [c for c in cands if c[-1] <= HI] or cands  # above the register it would fold down
+    cands = tuple(c for c in cands if c[-1] <= HI) or cands  # above the register it would fold down
     if not cands:
         return None
     best, cost = None, None
