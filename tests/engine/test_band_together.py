@@ -149,3 +149,32 @@ def test_an_offbeat_piano_leaves_the_downbeat_to_bass_and_guitar(case):
                  if abs(n.start / bpb - round(n.start / bpb)) * bpb < 1e-6
                  and round(n.start / bpb) < last]
     assert downbeats == []
+
+
+@pytest.mark.parametrize("case", STYLE_METERS, ids=_ids)
+def test_a_power_chord_guitar_keeps_to_power_chords(case):
+    """In a style whose guitar plays power chords, every stroke before the final bar is a
+    power chord (root and fifth), even on a chord its figure does not reach."""
+    style, meter = case
+    from workbench.band.guitar import TABLES as GUITAR_TABLES
+
+    table = GUITAR_TABLES[style]
+    rows = table.get(meter) or table.get("4/4") or table.get("6/8") or ()
+    if not rows or any(h.what != "P" for row in rows for h in row):
+        return
+    for seed in range(4):
+        a = workbench.generate(TWO_A_BAR + "| Am | F | C | G |", style=style, meter=meter,
+                               seed=seed, humanize=0, intensity=0.3)
+        _power_chords_only(a)
+
+
+def _power_chords_only(a):
+    last = a.chords[-1].start
+    for ev in a.chords:
+        sh = shape(ev.chord)
+        if ev.start >= last - 1e-6 or sh.fifth != 7:
+            continue
+        notes = [n for n in a.tracks["guitar"].notes
+                 if ev.start - 1e-6 <= n.start < ev.start + ev.duration - 1e-6]
+        assert notes, ev.chord.symbol
+        assert {n.pitch % 12 for n in notes} <= {sh.root, sh.pc(7)}, (ev.chord.symbol, notes)
