@@ -7,7 +7,7 @@ A band does not just stop on the last chord. Each style ends its own way (``ENDI
   setting up the final chord: rock 1, &2, 4; funk 1, a-of-1, &2, 4, the final chord a short
   stab; pop 1, &2, 4; reggae the drop on 3 and the "and" of 4; country four quarter hits with
   the bass walking up into the tonic; waltz 1, 2, 3; shuffle one hit on 1, then the blues
-  slide into the final ninth chord from a half step above;
+  slide into the final chord from a half step above;
 * **tag**: the last bars before the final chord played again: swing's "three-times tag" of the
   closing cadence, then a short button on the tonic; bossa's last two bars repeated, fading,
   then a soft final chord;
