@@ -19,22 +19,26 @@ EPS = 1e-6
 
 
 # ---------------------------------------------------------------------------------------------
-# Meters
+# Meters (pure and asked for per bar by the parts, so each answer is cached)
 
+@lru_cache(maxsize=64)
 def meter_parts(meter: str) -> tuple[int, int]:
     m = parse_meter(meter)  # the one meter parser
     return m.numerator, m.denominator
 
 
+@lru_cache(maxsize=64)
 def bar_beats(meter: str) -> float:
     return parse_meter(meter).beats_per_bar
 
 
+@lru_cache(maxsize=64)
 def is_compound(meter: str) -> bool:
     num, den = meter_parts(meter)
     return den == 8 and num % 3 == 0
 
 
+@lru_cache(maxsize=64)
 def beat_positions(meter: str) -> tuple[float, ...]:
     """The felt beats of a bar: quarters in simple meters, dotted quarters in 6/8 and 12/8."""
     num, den = meter_parts(meter)
@@ -44,6 +48,7 @@ def beat_positions(meter: str) -> tuple[float, ...]:
     return tuple(i * step for i in range(num))
 
 
+@lru_cache(maxsize=64)
 def strong_positions(meter: str) -> tuple[float, ...]:
     """Where the harmony must be clear: the downbeat, plus beat 3 of 4/4 and each dotted
     quarter of compound meters."""
@@ -90,7 +95,7 @@ class Context:
 
     __slots__ = ("events", "meter", "bpb", "bars", "swing", "unit", "intensity", "density",
                  "compound", "style", "ending", "phrase", "plan", "memory", "kicks", "_key",
-                 "_bar", "_slot", "user_density", "vary_at", "one_bar")
+                 "_bar", "_slot", "_density", "user_density", "vary_at", "one_bar")
 
     def __init__(self, events, meter, bars, swing, unit, intensity, style, ending=True,
                  plan=None):
@@ -115,6 +120,7 @@ class Context:
         self._key = None
         self._bar = 0
         self._slot = 0
+        self._density = 0.5  # bar_density(_bar), worked out once per bar by at_bar
 
     def start_part(self, density=None, vary_at=2, one_bar=False):
         """A fresh memory for the next part (``density`` overrides the plan's)."""
@@ -140,6 +146,7 @@ class Context:
         label, broken, variant = p.figure
         self._key = (label, broken, variant if variant >= self.vary_at else 0, row)
         self._slot = 0
+        self._density = self.bar_density(b)
 
     def bar_density(self, b: int) -> float:
         """The plan's density for bar ``b``; a part's own density (``density=``) is the centre
@@ -168,7 +175,7 @@ class Context:
         v = self.memory.get(k)
         if v is None:
             v = self.memory[k] = rng.random()
-        return v < weight * 2.0 * self.bar_density(self._bar)
+        return v < weight * 2.0 * self._density
 
     def hits(self, table, ev):
         """(time, hit) for the table's hits that fall inside the event's span."""
@@ -499,6 +506,7 @@ def lead(prev: tuple | None, pcs: tuple, lo: int, hi: int, center: float,
     return best if best is not None else ()
 
 
+@lru_cache(maxsize=8192)  # asked for per note by lines (the walking bass): a few hundred answers
 def nearest(pc: int, target: float, lo: int, hi: int) -> int:
     """The pitch of class ``pc`` nearest ``target`` within lo..hi."""
     p = lo + ((pc - lo) % 12)
