@@ -344,7 +344,7 @@ class Shape:
     """A chord read by function (third, seventh, ...), cached per chord symbol."""
 
     __slots__ = ("root", "bass", "third", "fifth", "seventh", "sixth", "sus", "exts", "pcs",
-                 "allowed", "kind", "is_seventh")
+                 "allowed", "kind", "is_seventh", "_voicings")
 
     def __init__(self, chord):
         root = chord.root
@@ -389,6 +389,7 @@ class Shape:
         if kind == "min":
             allowed.add((root + 5) % 12)
         self.allowed = frozenset(allowed)
+        self._voicings: dict = {}  # voicing_pcs answers: asked again for every chord played
 
     def pc(self, interval: int) -> int:
         return (self.root + interval) % 12
@@ -396,6 +397,12 @@ class Shape:
     def voicing_pcs(self, rootless: bool = False, size: int = 4) -> tuple[int, ...]:
         """The pitch classes a comping hand plays, most important first: 3rd (or sus) and
         7th (or 6th) always, then alterations/extensions; the root unless ``rootless``."""
+        got = self._voicings.get((rootless, size))
+        if got is None:
+            got = self._voicings[(rootless, size)] = self._voicing_pcs(rootless, size)
+        return got
+
+    def _voicing_pcs(self, rootless: bool, size: int) -> tuple[int, ...]:
         order = []
         core = self.third if self.third is not None else self.sus
         if core is not None:
