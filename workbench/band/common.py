@@ -139,19 +139,22 @@ class Context:
     def at_bar(self, b: int, row: int = 0) -> None:
         """Point :meth:`keep` at bar ``b`` (table row ``row``); hits then count from 0."""
         self._bar = b
-        p = self.bar_plan(b)
-        if p is None:
+        plan = self.plan
+        if not plan:
             self._key = None
             return
+        p = plan[b if b < len(plan) else -1]
         label, broken, variant = p.figure
         self._key = (label, broken, variant if variant >= self.vary_at else 0, row)
         self._slot = 0
-        self._density = self.bar_density(b)
+        self._density = self._density_of(p)
 
     def bar_density(self, b: int) -> float:
         """The plan's density for bar ``b``; a part's own density (``density=``) is the centre
         the plan moves around, so the arc still shows."""
-        p = self.bar_plan(b)
+        return self._density_of(self.bar_plan(b))
+
+    def _density_of(self, p) -> float:
         if self.user_density is not None:
             if p is None:
                 return self.user_density
@@ -184,11 +187,12 @@ class Context:
         start = ev.start - EPS
         end = ev.end - EPS
         b = int(start // bpb) if start > 0 else 0
+        plan = self.plan if self.one_bar else None
         while b * bpb < end:
             base = b * bpb
             row = b % n
-            if self.one_bar and self.plan:  # one figure, its second bar at phrase ends
-                p = self.plan[b if b < len(self.plan) else -1]
+            if plan:  # one figure, its second bar at phrase ends
+                p = plan[b if b < len(plan) else -1]
                 row = 1 % n if p.fill >= 2 else 0
             self.at_bar(b, row)
             for i, hit in enumerate(table[row]):

@@ -333,7 +333,7 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
     eps = EPS
     inv_bpb = 1.0 / bpb
     anticipation = bpb - 0.5
-    sounding = {}
+    sounding = [None] * 128  # the last note of each pitch (p is within 0..127 from here on)
     notes = []
     append = notes.append
     new_note = Note
@@ -393,7 +393,7 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
         elif v > 127:
             v = 127
         s += shift
-        prev = sounding.get(p)
+        prev = sounding[p]
         if prev is not None and prev.end > s:
             if prev.start >= s - eps:
                 continue  # the same pitch struck twice at once: keep the first
