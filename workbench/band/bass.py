@@ -105,16 +105,21 @@ def _bass_pitches(ctx):
         if ev.nc:
             out.append(None)
             continue
-        pc = shape(ev.chord).bass
-        best = None
-        for p in range(ROOT_LO, ROOT_HI + 1):
-            if p % 12 == pc:
-                cost = abs(p - prev) + 0.5 * abs(p - ROOT_CENTER)
-                if best is None or cost < best[0]:
-                    best = (cost, p)
-        out.append(best[1])
-        prev = best[1]
+        prev = _root_after(shape(ev.chord).bass, prev)
+        out.append(prev)
     return out
+
+
+@lru_cache(maxsize=512)  # pure, and asked for every chord of every take
+def _root_after(pc: int, prev: int) -> int:
+    """The pitch of class ``pc`` in the root octave nearest ``prev`` (and the octave's middle)."""
+    best = None
+    for p in range(ROOT_LO, ROOT_HI + 1):
+        if p % 12 == pc:
+            cost = abs(p - prev) + 0.5 * abs(p - ROOT_CENTER)
+            if best is None or cost < best[0]:
+                best = (cost, p)
+    return best[1]
 
 
 def _target(ev, pitches):

@@ -367,7 +367,7 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
             pos = s - bar_start
             if pos < eps:
                 v += 6
-            elif abs(pos - anticipation) < eps:
+            elif -eps < pos - anticipation < eps:
                 v += 4
         if humanize:
             r = rand()
