@@ -113,13 +113,8 @@ def _bass_pitches(ctx):
 @lru_cache(maxsize=512)  # pure, and asked for every chord of every take
 def _root_after(pc: int, prev: int) -> int:
     """The pitch of class ``pc`` in the root octave nearest ``prev`` (and the octave's middle)."""
-    best = None
-    for p in range(ROOT_LO, ROOT_HI + 1):
-        if p % 12 == pc:
-            cost = abs(p - prev) + 0.5 * abs(p - ROOT_CENTER)
-            if best is None or cost < best[0]:
-                best = (cost, p)
-    return best[1]
+    return min((p for p in range(ROOT_LO, ROOT_HI + 1) if p % 12 == pc),
+               key=lambda p: abs(p - prev) + 0.5 * abs(p - ROOT_CENTER))
 
 
 def _target(ev, pitches):
