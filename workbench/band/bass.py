@@ -18,6 +18,7 @@ from workbench.band.common import (
     has_table,
     nearest,
     resolve,
+    rounded,
     shape,
     strong_positions,
 )
@@ -197,7 +198,7 @@ def play(ctx, rng, style) -> list:
             elif not ctx.keep(weight, rng):
                 continue
             p = _pitch(deg, sh, bp, ev, pitches, rng, last)
-            if deg in ("A", "N") and round(t % bpb, 6) in on_beat:
+            if deg in ("A", "N") and rounded(t % bpb, 6) in on_beat:
                 p = bp  # approach notes belong between the beats, never on one
             end = t + dur
             if end > ev.end:
@@ -218,7 +219,7 @@ LOCK = {"rock": True, "funk": True, "reggae": True}
 def _lock(ctx, out, pitches):
     """Kick and bass as one: a bass note with every kick (the chord's bass note, or the last
     note again), held to the next bass note."""
-    onsets = sorted({round(n[1], 3) for n in out})
+    onsets = sorted({rounded(n[1], 3) for n in out})
     have = set(onsets)
     kicks = sorted(ctx.kicks)
     events = [ev for ev in ctx.events if not ev.nc and not ctx.final(ev)]
@@ -297,7 +298,7 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
     put(bp, start, start + 0.9 if n >= 1 else stop, 100)
     for i in range(1, n):
         t = start + i
-        pos = round(t % bpb, 6)
+        pos = rounded(t % bpb, 6)
         is_strong = pos in strong
         if i == n - 1 and tgt is not None and not is_strong:
             p, tgt = _approach(rng, sh, cur, bp, tgt)
