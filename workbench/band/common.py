@@ -524,7 +524,7 @@ def lead(prev: tuple | None, pcs: tuple, lo: int, hi: int, center: float,
     return best if best is not None else ()
 
 
-@lru_cache(maxsize=8192)  # asked for per note by lines (the walking bass): a few hundred answers
+@lru_cache(maxsize=8192, typed=True)  # asked for per note by the walking bass: a few hundred answers
 def nearest(pc: int, target: float, lo: int, hi: int) -> int:
     """The pitch of class ``pc`` nearest ``target`` within lo..hi."""
     p = lo + ((pc - lo) % 12)
