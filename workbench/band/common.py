@@ -101,8 +101,9 @@ class Context:
     by a coin flip per bar: bars with the same figure play the same rhythm."""
 
     __slots__ = ("events", "meter", "bpb", "bars", "swing", "unit", "intensity", "density",
+                 "_density",  # the bar's density, worked out once per bar by at_bar for keep
                  "compound", "style", "ending", "phrase", "plan", "memory", "kicks", "_key",
-                 "_bar", "_slot", "_density", "user_density", "vary_at", "one_bar")
+                 "_bar", "_slot", "user_density", "vary_at", "one_bar")
 
     def __init__(self, events, meter, bars, swing, unit, intensity, style, ending=True,
                  plan=None):
@@ -114,6 +115,7 @@ class Context:
         self.unit = unit
         self.intensity = intensity
         self.density = 0.5
+        self._density = 0.5
         self.compound = is_compound(meter)
         self.style = style
         self.ending = ending
@@ -127,7 +129,6 @@ class Context:
         self._key = None
         self._bar = 0
         self._slot = 0
-        self._density = 0.5  # bar_density(_bar), worked out once per bar by at_bar
 
     def start_part(self, density=None, vary_at=2, one_bar=False):
         """A fresh memory for the next part (``density`` overrides the plan's)."""
@@ -146,22 +147,19 @@ class Context:
     def at_bar(self, b: int, row: int = 0) -> None:
         """Point :meth:`keep` at bar ``b`` (table row ``row``); hits then count from 0."""
         self._bar = b
-        plan = self.plan
-        if not plan:
+        p = self.bar_plan(b)
+        if p is None:
             self._key = None
             return
-        p = plan[b if b < len(plan) else -1]
         label, broken, variant = p.figure
         self._key = (label, broken, variant if variant >= self.vary_at else 0, row)
         self._slot = 0
-        self._density = self._density_of(p)
+        self._density = self.bar_density(b)
 
     def bar_density(self, b: int) -> float:
         """The plan's density for bar ``b``; a part's own density (``density=``) is the centre
         the plan moves around, so the arc still shows."""
-        return self._density_of(self.bar_plan(b))
-
-    def _density_of(self, p) -> float:
+        p = self.bar_plan(b)
         if self.user_density is not None:
             if p is None:
                 return self.user_density
@@ -194,12 +192,11 @@ class Context:
         start = ev.start - EPS
         end = ev.end - EPS
         b = int(start // bpb) if start > 0 else 0
-        plan = self.plan if self.one_bar else None
         while b * bpb < end:
             base = b * bpb
             row = b % n
-            if plan:  # one figure, its second bar at phrase ends
-                p = plan[b if b < len(plan) else -1]
+            if self.one_bar and self.plan:  # one figure, its second bar at phrase ends
+                p = self.plan[b if b < len(self.plan) else -1]
                 row = 1 % n if p.fill >= 2 else 0
             self.at_bar(b, row)
             for i, hit in enumerate(table[row]):

@@ -13,7 +13,7 @@ from operator import attrgetter, itemgetter
 
 from workbench.arrangement import Arrangement, Note, Track
 from workbench.band import arranger, bass, drums, feel, guitar, keys, pad
-from workbench.band.common import EPS, Context, Event, bar_beats, rounded
+from workbench.band.common import EPS, Context, Event, bar_beats
 from workbench.band.feel import DEFAULT_HUMANIZE
 from workbench.band.styles import check_meter, get_style
 from workbench.errors import WorkbenchError
@@ -276,7 +276,7 @@ def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=N
                        one_bar=name == "bass" and st.name not in TWO_BAR_BASS)
         raw = PARTS[name].play(ctx, rng, st)
         if name == "drums" and ctx.kicks is None:
-            ctx.kicks = {rounded(n[1], 3) for n in raw if n[0] == Drum.KICK}
+            ctx.kicks = {round(n[1], 3) for n in raw if n[0] == Drum.KICK}
         raws[name] = (raw, rng)
 
     out_tracks = {}
