@@ -392,13 +392,15 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
             v = 1
         elif v > 127:
             v = 127
-        s += shift
+        if shift:  # a count-in (adding 0.0 changes nothing, but costs)
+            s += shift
+            e += shift
         prev = sounding[p]
         if prev is not None and prev.end > s:
             if prev.start >= s - eps:
                 continue  # the same pitch struck twice at once: keep the first
             prev.end = s
-        n = new_note(p, s, e + shift, v)
+        n = new_note(p, s, e, v)
         sounding[p] = n
         append(n)
     if humanize:
