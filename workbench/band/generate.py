@@ -325,6 +325,7 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
     raw.sort(key=_by_start)
     last_bar = len(scales) - 1
     stop_at = _stops(plays, bpb)
+    # each pitch's push (the drums' is per drum: the ride ahead, the backbeat behind)
     pushes = [push.get(k, 0.0) for k in range(128)] if is_drum else [push] * 128
     change_list = sorted(changes) + [_INF]
     vj = feel.VEL_SPREAD * humanize
@@ -333,13 +334,14 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
     eps = EPS
     inv_bpb = 1.0 / bpb
     anticipation = bpb - 0.5
-    sounding = [None] * 128  # the last note of each pitch (p is within 0..127 from here on)
+    sounding = [None] * 128  # the last note of each pitch (within 0..127 once in register)
     notes = []
     append = notes.append
     new_note = Note
-    # A note's bar b and chord (change_list[j], the first change after it) are worked out
-    # exactly as before, but only when a note reaches seg_end: a bound a hair (2 eps) below the
-    # next bar line or chord change, before which neither can change (raw is sorted by time).
+    # A note's bar b and chord (change_list[j], the first change after it) are worked out with
+    # the per-note arithmetic, but only when a note reaches seg_end: a bound a hair (2 eps)
+    # below the next bar line or chord change, before which neither can change (raw is sorted
+    # by time, and 2 eps is far above the rounding of these sums).
     seg_end = -_INF
     b = j = 0
     for p, s, e, v in raw:
