@@ -4,7 +4,7 @@
 
 * ready:   a notebook publishes 32 bars x 5 tracks (+ the band file); the probe reads (from the
            service's folder when it is on this machine, as here) or downloads (--http-only, a
-           DAW on another machine) and parses every file and hands the generation to
+           DAW on another machine: the generation as one ZIP; --no-zip: file by file) and parses every file and hands the generation to
            GenerationPlayer. Figures: from the
            probe receiving the first ``midi_ready`` to the hand-over (the probe's own clock),
            and from the service announcing it (event ``time``) to the hand-over (wall clocks of
@@ -12,7 +12,8 @@
 * player:  GenerationPlayer.process on that generation, 512-sample blocks at 48 kHz, 5 tracks,
            timed inside the probe around each call. Target <= 10 us per block.
 * fanout:  10 probes connected; a publish; the time from the announcement until the last of
-           them has the generation ready for its audio thread (folder and HTTP). Target <= 50 ms.
+           them has the generation ready for its audio thread (folder, HTTP as one ZIP, HTTP file
+           by file). Target <= 50 ms.
 
 The service runs in this process (its own thread and loop, as in a notebook); the probes are
 separate processes. Loopback only.
@@ -66,9 +67,14 @@ def publish_and_wait(svc, probes, seed):
     return records, readies, announced
 
 
-def bench_ready(svc, runs, http_only=False):
-    how = "over HTTP" if http_only else "from the folder"
-    probe = Probe(svc.url.replace("http://", "ws://"), "bench-ready", *(["--http-only"] if http_only else []))
+def probe_args(how: str) -> list[str]:
+    """The probe's flags for each way of getting the files."""
+    return {"from the folder": [], "over HTTP": ["--http-only"],
+            "over HTTP, file by file": ["--http-only", "--no-zip"]}[how]
+
+
+def bench_ready(svc, runs, how="from the folder"):
+    probe = Probe(svc.url.replace("http://", "ws://"), "bench-ready", *probe_args(how))
     try:
         probe.wait_for(lambda x: x.get("state") == "connected", 30, "connection")
         publish_and_wait(svc, [probe], 999)  # warm-up
@@ -106,10 +112,9 @@ def bench_player(svc, runs):
     summary("player: slowest block of a run", maxima, "us")
 
 
-def bench_fanout(svc, runs, count=10, http_only=False):
-    how = "over HTTP" if http_only else "from the folder"
-    probes = [Probe(svc.url.replace("http://", "ws://"), f"bench-fan-{i}",
-                    *(["--http-only"] if http_only else [])) for i in range(count)]
+def bench_fanout(svc, runs, count=10, how="from the folder"):
+    probes = [Probe(svc.url.replace("http://", "ws://"), f"bench-fan-{i}", *probe_args(how))
+              for i in range(count)]
     try:
         for p in probes:
             p.wait_for(lambda x: x.get("state") == "connected", 30, "connection")
@@ -139,13 +144,13 @@ def main(argv=None) -> int:
         try:
             for name in args.which:
                 if name == "ready":
-                    bench_ready(svc, runs)
-                    bench_ready(svc, runs, http_only=True)
+                    for how in ("from the folder", "over HTTP", "over HTTP, file by file"):
+                        bench_ready(svc, runs, how)
                 elif name == "player":
                     bench_player(svc, runs)
                 elif name == "fanout":
-                    bench_fanout(svc, runs)
-                    bench_fanout(svc, runs, http_only=True)
+                    for how in ("from the folder", "over HTTP", "over HTTP, file by file"):
+                        bench_fanout(svc, runs, how=how)
                 else:
                     ap.error(f"unknown benchmark {name!r}: ready, player, fanout")
         finally:

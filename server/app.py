@@ -57,6 +57,7 @@ def routes():
         (r"/files", h.FileListHandler),
         (r"/api/midi/list", h.FileListHandler),
         (r"/files/([^/]+)", h.FileHandler),
+        (r"/api/generations/([^/]+)/files\.zip", h.GenerationZipHandler),
         (r"/api/files/([^/]+)", h.FileDeleteHandler),
         (r"/api/midi/([^/]+)", h.FileDeleteHandler),
         (r"/api/transport/sync", h.TransportSyncHandler),

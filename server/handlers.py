@@ -23,7 +23,7 @@ from .config import SERVICE_ID
 from .generation import RequestError, clean_meta
 from .hub import TooLarge, now_iso
 from .jsonio import JsonError, dumps, loads
-from .store import UnsafePath, file_url_path
+from .store import GenerationTooLarge, UnsafePath, file_url_path
 
 log = logging.getLogger("server.http")
 
@@ -274,6 +274,7 @@ class RootHandler(BaseHandler):
                 "generate": "POST /api/generate (also /generate, /api/midi/generate)",
                 "files": "GET /api/files?track=&offset=&limit= (also /files, /api/midi/list)",
                 "download": "GET /files/{filename}",
+                "generation zip": "GET /api/generations/{generation}/files.zip",
                 "delete": "DELETE /api/files/{filename} (also /api/midi/{file_id})",
                 "transport": "POST /api/transport/sync|start|stop|reset, "
                              "GET /api/transport/position",
@@ -464,6 +465,27 @@ class FileHandler(BaseHandler):
 
     async def head(self, filename):
         await self.get(filename, include_body=False)
+
+
+class GenerationZipHandler(BaseHandler):
+    """GET /api/generations/{generation}/files.zip: all the files of a generation in one ZIP
+    (a plugin on another machine: one request a generation, not one a file)."""
+
+    def get(self, gen_id):
+        try:
+            data = self.service.store.generation_zip(gen_id)
+        except UnsafePath as exc:
+            raise ApiError(400, "unsafe path", str(exc)) from None
+        except GenerationTooLarge as exc:
+            raise ApiError(413, "too large", str(exc)) from None
+        if data is None:
+            raise ApiError(404, "not found", f"no generation named {gen_id!r} with files left",
+                           field="generation", value=gen_id)
+        self.set_header("Content-Type", "application/zip")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("Content-Disposition",
+                        f"attachment; filename*=UTF-8''{file_url_path(gen_id)[7:]}.zip")
+        self.finish(data)
 
 
 class FileDeleteHandler(BaseHandler):

@@ -17,6 +17,9 @@ Links: every path is checked to be a regular file in a real (not linked) sub-fol
 real folder *before* anything is read, written, moved or deleted (a linked ``bass/`` must not
 let a DELETE or a generation reach a folder elsewhere).
 
+A generation's files can also be fetched as one ZIP (``generation_zip``): a plugin on another
+machine then makes one request a generation instead of one a file.
+
 Retention (off unless configured) moves whole generations of the service's own (those with a
 sidecar) into the trash folder, laid out like the folder (``trash/bass/…``,
 ``trash/meta/….json``): moving them back restores them. Files the service did not index with a
@@ -27,6 +30,7 @@ from __future__ import annotations
 
 import bisect
 import builtins
+import io
 import json
 import logging
 import os
@@ -34,12 +38,21 @@ import re
 import stat
 import threading
 import time
+import zipfile
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from workbench.files import FolderLock, generation_id, parse_file_name, write_atomic, write_batch
+from workbench.files import (
+    TEMP_KEEP,
+    FolderLock,
+    generation_id,
+    parse_file_name,
+    write_atomic,
+    write_batch,
+)
 
 from .jsonio import dumps
 
@@ -47,10 +60,16 @@ log = logging.getLogger("server.store")
 
 RESERVED_DIRS = {"temp", "meta", "trash"}
 TRACK_RE = re.compile(r"[A-Za-z0-9]{1,32}")
+MAX_ZIP_BYTES = 64 * 2**20      # a generation's files in one answer, at most
+ZIP_CACHE = 8                   # generations' ZIPs kept (every plugin fetches the newest)
 
 
 class UnsafePath(ValueError):
     """A file name that tries to leave the folder (traversal, absolute, links)."""
+
+
+class GenerationTooLarge(ValueError):
+    """A generation's files are more bytes than one ZIP may carry."""
 
 
 def check_name(name: str) -> str:
@@ -149,6 +168,7 @@ class FileStore:
         self._generations: dict[str, dict] = {}
         self._version = 0
         self._list_cache: dict[tuple, bytes] = {}
+        self._zip_cache: OrderedDict[str, tuple[int, bytes]] = OrderedDict()
         self._real_folder = ""
 
     # ------------------------------------------------------------------ building
@@ -160,6 +180,11 @@ class FileStore:
                 self.real_dir(sub)
             except UnsafePath as exc:
                 log.warning("%s", exc)
+        try:
+            # our temp/: the engine's writers (notebooks, the CLI) leave it in place
+            (Path(self.real_dir("temp")) / TEMP_KEEP).touch()
+        except (UnsafePath, OSError) as exc:
+            log.warning("temp/: %s", exc)
 
     def real_dir(self, sub: str) -> Path:
         """``folder/sub``, created if missing; UnsafePath if it is a link or not a folder of
@@ -475,6 +500,51 @@ class FileStore:
 
     def generation(self, gen_id: str | None) -> dict | None:
         return self._generations.get(gen_id or "")
+
+    def generation_zip(self, gen_id: str) -> bytes | None:
+        """The files of generation ``gen_id`` (as its sidecar lists them) in one ZIP, each under
+        its file name, deflated; None if the generation is unknown or none of its files is left.
+
+        Built once per generation and index version, so that ten plugins fetching the newest
+        generation cost one build. Each file is read the way a download reads it (held, a
+        regular file inside the folder). Raises :class:`GenerationTooLarge` over ``MAX_ZIP_BYTES``.
+        """
+        check_name(gen_id)
+        with self._lock:
+            version = self._version
+            cached = self._zip_cache.get(gen_id)
+            if cached is not None and cached[0] == version:
+                self._zip_cache.move_to_end(gen_id)
+                return cached[1]
+            meta = self._generations.get(gen_id)
+        if meta is None:
+            return None
+        names = [f["filename"] for f in meta.get("files", ()) if isinstance(f, dict)]
+        records = [r for r in map(self.acquire, names) if r is not None]
+        try:
+            if not records:
+                return None
+            total = sum(r.size for r in records)
+            if total > MAX_ZIP_BYTES:
+                raise GenerationTooLarge(f"generation {gen_id!r} is {total} bytes, over the "
+                               f"{MAX_ZIP_BYTES} a ZIP may hold")
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as zf:
+                for rec in records:
+                    info = zipfile.ZipInfo(rec.filename, time.localtime(rec.mtime)[:6])
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    with open(rec.path, "rb") as fh:
+                        zf.writestr(info, fh.read())
+            data = out.getvalue()
+        finally:
+            for rec in records:
+                self.release(rec)
+        with self._lock:
+            self._zip_cache[gen_id] = (version, data)
+            self._zip_cache.move_to_end(gen_id)
+            while len(self._zip_cache) > ZIP_CACHE:
+                self._zip_cache.popitem(last=False)
+        return data
 
     def latest(self, n: int = 20) -> builtins.list[FileRecord]:
         with self._lock:

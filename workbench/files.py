@@ -115,6 +115,11 @@ def write_batch(items, temp: Path | str) -> list[Path]:
     return targets
 
 
+# A temp/ holding this file belongs to a long-lived writer of the folder (the sync service):
+# the other writers, who remove the temp/ they leave empty, leave that one in place.
+TEMP_KEEP = ".keep"
+
+
 class FolderLock:
     """Another process (a second notebook, the CLI, the service) may write into the same folder
     in the same second: writers hold an advisory lock on ``temp/`` from choosing the names until

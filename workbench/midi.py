@@ -186,10 +186,9 @@ def write_files(folder, entries, timestamp=None) -> list[Path]:
         with FolderLock(temp):
             paths = _write_locked(folder, temp, entries, timestamp)
             # no empty temp/ left in the user's folder; removed under the lock, so a writer
-            # waiting for it sees it is gone and makes a new one (FolderLock). A sync
-            # service's folder (it has meta/) keeps its temp/: the service writes there too.
-            if not (folder / "meta").is_dir():
-                _remove_empty([temp])
+            # waiting for it sees it is gone and makes a new one (FolderLock). The sync
+            # service's temp/ holds files.TEMP_KEEP, so it is not empty and stays.
+            _remove_empty([temp])
     except BaseException:
         _remove_empty(made)         # a failed run leaves no empty folder tree behind
         raise

@@ -2,7 +2,7 @@
   aiband_probe: the aiband_sync module from a terminal.
 
     aiband_probe --url ws://127.0.0.1:PORT --plugin-id ID [--token T] [--mirror DIR]
-                 [--expect N] [--timeout S] [--notes] [--http-only] [--since SEQ --instance ID]
+                 [--expect N] [--timeout S] [--notes] [--http-only] [--no-zip] [--since SEQ --instance ID]
                  [--simulate-beats B [--sample-rate SR] [--block N] [--tempo BPM]
                   [--print-midi] [--realtime]]
                  [--generate C-Am-F-G [--generate-tracks bass,drums] [--generate-tempo BPM]]
@@ -11,7 +11,8 @@
   ({"file", "track_type", "notes", "tempo", "length_beats", ...; with --notes the notes as
   [pitch, start, length, velocity] in beats}), per generation handed to the player
   ({"ready": id, "ms": ...}) and per connection state ({"state": ...}). Files are read from the
-  service's folder when it is on this machine, else downloaded; --http-only always downloads.
+  service's folder when it is on this machine, else downloaded (a generation in one ZIP;
+  --no-zip: a request a file); --http-only always downloads.
   --since/--instance resume as a plugin would after a restart (replay, history gaps).
   --expect N: exit 0 once N files are parsed (then simulate, if asked); --timeout S: give up
   after S seconds (exit 1 when --expect was not met). --simulate-beats B plays the newest
@@ -236,7 +237,7 @@ int main (int argc, char* argv[])
     const juce::StringArray flags { "--url", "--plugin-id", "--token", "--mirror", "--expect", "--timeout",
                                     "--simulate-beats", "--sample-rate", "--block", "--tempo",
                                     "--generate", "--generate-tracks", "--generate-tempo", "--since", "--instance" };
-    const juce::StringArray switches { "--notes", "--print-midi", "--realtime", "--http-only", "--help" };
+    const juce::StringArray switches { "--notes", "--print-midi", "--realtime", "--http-only", "--no-zip", "--help" };
     juce::StringPairArray values;
     for (int i = 0; i < args.size(); ++i)
     {
@@ -260,6 +261,7 @@ int main (int argc, char* argv[])
     options.pluginId = values.getValue ("--plugin-id", "aiband_probe");
     options.token = values["--token"];
     options.readLocalFiles = ! values.containsKey ("--http-only");
+    options.fetchZips = ! values.containsKey ("--no-zip");
     options.startSince = values.getValue ("--since", "0").getLargeIntValue();
     options.startInstance = values["--instance"];
     if (values["--mirror"].isNotEmpty())

@@ -53,10 +53,18 @@ class Visit:
         self.page.on("request", lambda r: self.requests.append(r.url))
         self.page.on("websocket", lambda ws: self.requests.append(ws.url))
         self.page.on("console", lambda m: self.console.append(f"{m.type}: {m.text}"))
+        self.url = url
         self.response = self.page.goto(url, timeout=TIMEOUT)
 
     def ready(self):
-        self.page.wait_for_selector(ROLL, timeout=TIMEOUT)
+        try:
+            self.page.wait_for_selector(ROLL, timeout=TIMEOUT)
+        except Exception as exc:
+            # what the page and the app said: the log (with times) says what the kernel did
+            raise AssertionError(
+                f"page not ready: HTTP {self.response and self.response.status}, "
+                f"counts {kernel_counts(self.url)}, page text "
+                f"{self.page.inner_text('body')[:300]!r}, console {self.console[-5:]}") from exc
         return self
 
     def close(self, unload: bool = True):

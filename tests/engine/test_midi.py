@@ -270,9 +270,16 @@ def test_a_failed_write_into_a_new_folder_removes_the_folders_it_made(arr, tmp_p
 
 
 def test_a_service_folder_keeps_its_temp(arr, tmp_path):
-    (tmp_path / "meta").mkdir()
+    # the sync service marks its temp/ as its own (it writes there too); a user's folder is
+    # left without an empty temp/
+    from workbench.files import TEMP_KEEP
+
+    (tmp_path / "temp").mkdir()
+    (tmp_path / "temp" / TEMP_KEEP).touch()
     arr.write(tmp_path, timestamp="20261123103000")
     assert (tmp_path / "temp").is_dir()
+    arr.write(tmp_path / "mine", timestamp="20261123103000")
+    assert not (tmp_path / "mine" / "temp").exists()
 
 
 def test_to_midi_bytes_single_track_and_unknown(arr):

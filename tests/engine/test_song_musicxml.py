@@ -214,3 +214,21 @@ def test_read_songs_opens_files_only_when_allowed(tmp_path):
 def test_musicxml_text_is_read_too(tmp_path):
     path = parse_song("Title: Text\n| Dm7 | G7 |").to_musicxml(tmp_path / "t.musicxml")
     assert read_musicxml(path.read_text()).title == "Text"
+
+
+def test_full_score_is_written_as_players_read_it(tmp_path):
+    """The feel is left to the players: swung eighths are written as eighths, every note sits on
+    the sixteenth grid (no tuplets from the push and jitter), and the notes of a chord struck
+    together are one chord."""
+    song = parse_song("| Dm7 | G7 | Cmaj7 | A7 |")
+    arr = workbench.generate(song, style="swing", tracks="bass,drums,keys", seed=5)
+    assert arr.swing > 0
+    path = song.to_musicxml(tmp_path / "swing.musicxml", arrangement=arr)
+    xml = path.read_text()
+    assert "<tuplet" not in xml and "<time-modification>" not in xml
+    score = music21.converter.parse(str(path))
+    keys = score.parts[3]
+    offsets = [float(n.getOffsetInHierarchy(keys)) for n in keys.recurse().notes]
+    assert offsets and all((o * 4).is_integer() for o in offsets)
+    assert any(len(n.pitches) >= 3 for n in keys.recurse().notes)     # voicings as chords
+    assert len(keys.recurse().notes) < len(arr.tracks["keys"].notes)

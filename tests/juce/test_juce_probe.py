@@ -7,6 +7,7 @@ compared with the Arrangement they came from in ticks (480 per quarter note, as 
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -175,7 +176,7 @@ def test_probe_asks_for_a_band_and_plays_it(probe_binary, tmp_path):
         arr = workbench.generate(["Dm7", "G7", "Cmaj7"], tempo=110, seed=result["seed"],
                                  style=result["style"], meter=result["meter"],
                                  tracks=["bass", "drums"])
-        assert_same_notes(probe.files(), result["files"], arr, origin="http")
+        assert_same_notes(probe.files(), result["files"], arr, origin="zip")
         midi = [x for x in probe.lines if "midi" in x]
         channels = {m["midi"][0] & 0x0F for m in midi if m["midi"][0] & 0xF0 == 0x90}
         assert channels == {0, 9}  # bass on 1, drums on 10
@@ -188,6 +189,45 @@ def test_probe_asks_for_a_band_and_plays_it(probe_binary, tmp_path):
     finally:
         probe.stop()
         svc.stop()
+
+
+def test_over_http_a_generation_comes_in_one_zip_or_file_by_file(probe_binary, tmp_path):
+    """A DAW on another machine: the module fetches a generation as one ZIP (one request, not
+    six), and with fetchZips off (--no-zip) file by file; both give the same notes."""
+    requests: list[str] = []
+
+    class Requests(logging.Handler):
+        def emit(self, record):
+            fields = record.fields  # type: ignore[attr-defined]
+            requests.append(f"{fields['method']} {fields['path']}")
+
+    access = logging.getLogger("server.access")     # one record a request
+    handler, level = Requests(), access.level
+    access.addHandler(handler)
+    access.setLevel(logging.DEBUG)
+    svc = run_service(settings_for(tmp_path / "band"))
+    ws = svc.url.replace("http://", "ws://")
+    zip_probe = Probe(ws, "juce-zip", "--http-only", "--notes", "--expect", "6", "--timeout", "60")
+    file_probe = Probe(ws, "juce-files", "--http-only", "--no-zip", "--notes", "--expect", "6",
+                       "--timeout", "60")
+    try:
+        for p in (zip_probe, file_probe):
+            p.wait_for(lambda x: x.get("state") == "connected", what="connection")
+        requests.clear()
+        arr = workbench.generate(CHORDS, style="bossa", tempo=132, key="F", seed=5)
+        records = svc.publish(arr)
+        assert zip_probe.wait_exit(60) == 0 and file_probe.wait_exit(60) == 0
+        assert_same_notes(zip_probe.files(), records, arr, origin="zip")
+        assert_same_notes(file_probe.files(), records, arr, origin="http")
+    finally:
+        zip_probe.stop()
+        file_probe.stop()
+        svc.stop()
+        access.removeHandler(handler)
+        access.setLevel(level)
+    zips = [r for r in requests if "/files.zip" in r]
+    files = [r for r in requests if "GET /files/" in r]
+    assert len(zips) == 1 and len(files) == len(records), requests
 
 
 def test_probe_reports_a_wrong_token_and_a_bad_url(probe_binary, tmp_path):

@@ -65,3 +65,16 @@ def run(coro, timeout=60):
 
 
 README_BODY = json.loads(README_EXAMPLE)
+
+
+async def read_until_closed(ws, timeout: float = 20) -> None:
+    """Read a Tornado WebSocket client until the service closes it (its close code and reason
+    are then on ``ws``): what a slow client sees once it reads again."""
+    from tornado.websocket import WebSocketClosedError
+
+    while True:
+        try:
+            if await asyncio.wait_for(ws.read_message(), timeout) is None:
+                return
+        except WebSocketClosedError:
+            return

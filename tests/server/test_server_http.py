@@ -312,3 +312,35 @@ def test_ending_false_keeps_the_groove_for_a_loop(service):
 
     assert last_bar_onsets() == 1                  # the held final chord
     assert last_bar_onsets(ending=False) >= 3
+
+
+def test_a_generation_in_one_zip(service):
+    """GET /api/generations/{id}/files.zip: every file of the generation, byte for byte what its
+    own download gives; unknown and unsafe names are refused; a deleted file is left out."""
+    import io
+    import zipfile
+
+    r = http(service.url, "POST", "/api/generate",
+             {"chords": ["C", "F", "G", "C"], "tracks": ["bass", "drums", "keys"], "seed": 3})
+    assert r.status == 200, r.body
+    gen = r.json["generation"]
+    path = "/api/generations/" + urllib.parse.quote(gen, safe="") + "/files.zip"
+    got = http(service.url, "GET", path)
+    assert got.status == 200 and got.headers["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(got.body)) as zf:
+        assert zf.testzip() is None
+        inside = {name: zf.read(name) for name in zf.namelist()}
+    assert sorted(inside) == sorted(f["filename"] for f in r.json["files"])
+    for f in r.json["files"]:
+        assert inside[f["filename"]] == http(service.url, "GET", f["url_path"]).body
+    assert http(service.url, "GET", path).body == got.body          # the same bytes again
+
+    assert _error(http(service.url, "GET", "/api/generations/nope/files.zip"), 404)["field"] == \
+        "generation"
+    assert http(service.url, "GET", "/api/generations/..%2Fmeta/files.zip").status in (400, 404)
+    assert http(service.url, "GET", "/api/generations/.hidden/files.zip").status == 400
+
+    keys = next(f["filename"] for f in r.json["files"] if f["track_type"] == "keys")
+    assert http(service.url, "DELETE", "/api/files/" + urllib.parse.quote(keys)).status == 200
+    with zipfile.ZipFile(io.BytesIO(http(service.url, "GET", path).body)) as zf:
+        assert keys not in zf.namelist() and len(zf.namelist()) == len(inside) - 1

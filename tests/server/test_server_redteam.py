@@ -13,9 +13,9 @@ import time
 
 import pytest
 import websockets
-from server_testlib import README_BODY, http, run, settings_for
+from server_testlib import README_BODY, http, read_until_closed, run, settings_for
 from tornado.httpclient import HTTPRequest
-from tornado.websocket import WebSocketClosedError, websocket_connect
+from tornado.websocket import websocket_connect
 
 from server.kernel import run_service
 
@@ -78,6 +78,34 @@ def test_delete_through_a_linked_track_folder_touches_nothing_outside(make_servi
     assert r.status in (400, 404), r.body
     assert victim.read_bytes() == b"MThd precious"
     assert http(svc.url, "GET", "/files/" + rec["filename"]).status in (400, 404)
+
+
+def test_a_generation_zip_never_reads_through_a_link(make_service, outside):
+    """The ZIP of a generation reads its files the way a download does: a file swapped for a
+    link to a secret elsewhere (or a linked track folder) is left out, never packed."""
+    import io
+    import zipfile
+
+    svc = make_service()
+    r = http(svc.url, "POST", "/api/generate", dict(SMALL, tracks=["bass", "drums"])).json
+    secret = outside / "secret.txt"
+    secret.write_bytes(b"the secret")
+    drums = next(f for f in r["files"] if f["track_type"] == "drums")
+    (svc.folder / drums["path"]).unlink()
+    os.symlink(secret, svc.folder / drums["path"])
+    bass = next(f for f in r["files"] if f["track_type"] == "bass")
+    shutil.rmtree(svc.folder / "bass")
+    os.symlink(outside, svc.folder / "bass")
+    (outside / bass["filename"]).write_bytes(b"MThd elsewhere")
+    got = http(svc.url, "GET", f"/api/generations/{r['generation']}/files.zip")
+    if got.status == 200:
+        with zipfile.ZipFile(io.BytesIO(got.body)) as zf:
+            names = zf.namelist()
+            assert drums["filename"] not in names and bass["filename"] not in names
+            assert all(b"secret" not in zf.read(n) and b"elsewhere" not in zf.read(n)
+                       for n in names)
+    else:
+        assert got.status == 404, got.body
 
 
 def test_retention_through_a_linked_folder_touches_nothing_outside(make_service, outside):
@@ -536,17 +564,8 @@ def test_every_slow_client_hears_why_it_was_dropped(make_service):
     assert hub.stats["slow_closed"] == 10
     time.sleep(6)  # longer than Tornado's own 5 s wait for a closing client
 
-    async def drain(ws):
-        while True:
-            try:
-                m = await asyncio.wait_for(ws.read_message(), 20)
-            except WebSocketClosedError:
-                return
-            if m is None:
-                return
-
     for ws in slow:
-        loop.run_until_complete(drain(ws))
+        loop.run_until_complete(read_until_closed(ws))
     loop.close()
     codes = [(ws.close_code, ws.close_reason) for ws in slow]
     assert all(c == 4000 and "since=" in (r or "") for c, r in codes), codes

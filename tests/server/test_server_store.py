@@ -196,3 +196,17 @@ def test_next_timestamp_keeps_names_in_creation_order(tmp_path, band):
     assert store.next_timestamp(now) == ahead
     _write(store, band, "20991231235959")  # a stray far-future name is not followed
     assert store.next_timestamp(now) == ts_now
+
+
+def test_the_service_temp_folder_outlives_a_notebook_writing_into_it(tmp_path):
+    """The service owns its temp/ (files.TEMP_KEEP in it): a notebook's write into the same
+    folder, which removes the temp/ it leaves empty elsewhere, leaves this one in place."""
+    import workbench
+    from server.store import FileStore
+    from workbench.files import TEMP_KEEP
+
+    store = FileStore(tmp_path)
+    store.ensure_folders(["bass"])
+    assert (tmp_path / "temp" / TEMP_KEEP).is_file()
+    workbench.generate(["C", "G"], tracks=["bass"]).write(tmp_path)
+    assert (tmp_path / "temp").is_dir()

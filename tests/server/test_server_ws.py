@@ -8,9 +8,9 @@ import time
 
 import pytest
 import websockets
-from server_testlib import README_BODY, http, run
+from server_testlib import README_BODY, http, read_until_closed, run
 from tornado.httpclient import HTTPRequest
-from tornado.websocket import WebSocketClosedError, websocket_connect
+from tornado.websocket import websocket_connect
 
 from server.client import PluginClient
 
@@ -245,16 +245,8 @@ def test_slow_client_does_not_delay_others_and_is_closed(make_service):
     assert stats["slow_closed"] >= 1
     assert not any(c["plugin_id"] == "slow" for c in stats["connections"])
 
-    async def drain():  # the slow client finally reads: the close tells it how to resume
-        while True:
-            try:
-                m = await asyncio.wait_for(slow.read_message(), 10)
-            except WebSocketClosedError:
-                return
-            if m is None:
-                return
-
-    loop.run_until_complete(drain())
+    # the slow client finally reads: the close tells it how to resume
+    loop.run_until_complete(read_until_closed(slow, 10))
     loop.close()
     assert slow.close_code == 4000 and "since=" in slow.close_reason
     fast.stop_thread()

@@ -103,7 +103,7 @@ class Context:
     __slots__ = ("events", "meter", "bpb", "bars", "swing", "unit", "intensity", "density",
                  "_density",  # the bar's density, worked out once per bar by at_bar for keep
                  "compound", "style", "ending", "phrase", "plan", "memory", "kicks", "_key",
-                 "_bar", "_slot", "user_density", "vary_at", "one_bar")
+                 "_bar", "_slot", "user_density", "vary_at", "one_bar", "steady", "voicings")
 
     def __init__(self, events, meter, bars, swing, unit, intensity, style, ending=True,
                  plan=None):
@@ -123,17 +123,23 @@ class Context:
         self.plan = plan or []
         self.memory = {}
         self.kicks = None  # kick times (rounded) when the bass locks with the drums
+        self.voicings = {}  # the keys' voicing per event index, which the guitar keeps off
         self.user_density = None
         self.vary_at = 2  # the fill level at which a part varies its figure
         self.one_bar = False  # the part plays its table's first bar, the second at phrase ends
+        self.steady = False  # the part keeps its figure's notes through the arc (see keep)
         self._key = None
         self._bar = 0
         self._slot = 0
 
-    def start_part(self, density=None, vary_at=2, one_bar=False):
-        """A fresh memory for the next part (``density`` overrides the plan's)."""
+    def start_part(self, density=None, vary_at=2, one_bar=False, steady=False):
+        """A fresh memory for the next part (``density`` overrides the plan's). A ``steady``
+        part (the bass) chooses its figure's optional notes once, at the take's density, and
+        varies only at phrase ends and section changes: a bassist keeps the line while the
+        band builds around it (the arc still reaches it through the dynamics)."""
         self.memory = {}
         self.one_bar = one_bar
+        self.steady = steady
         self.user_density = density
         self.vary_at = vary_at
         self._key = None
@@ -152,7 +158,9 @@ class Context:
             self._key = None
             return
         label, broken, variant = p.figure
-        self._key = (label, broken, variant if variant >= self.vary_at else 0, row)
+        if self.steady or variant < self.vary_at:
+            variant = 0  # a steady part's phrase-end variant is its table's own second bar
+        self._key = (label, broken, variant, row)
         self._slot = 0
         self._density = self.bar_density(b)
 
@@ -183,6 +191,9 @@ class Context:
         v = self.memory.get(k)
         if v is None:
             v = self.memory[k] = rng.random()
+        if self.steady:
+            d = self.density if self.user_density is None else self.user_density
+            return v < weight * 2.0 * d
         return v < weight * 2.0 * self._density
 
     def hits(self, table, ev):
@@ -401,6 +412,13 @@ class Shape:
 
     def pc(self, interval: int) -> int:
         return (self.root + interval) % 12
+
+    @property
+    def guides(self) -> frozenset:
+        """The guide tones' pitch classes: the 3rd (or sus) and the 7th (or 6th)."""
+        core = self.third if self.third is not None else self.sus
+        top = self.seventh if self.seventh is not None else self.sixth
+        return frozenset(self.pc(i) for i in (core, top) if i is not None)
 
     def voicing_pcs(self, rootless: bool = False, size: int = 4) -> tuple[int, ...]:
         """The pitch classes a comping hand plays, most important first: 3rd (or sus) and

@@ -169,6 +169,7 @@ FILLS = {
 }
 SOFT = ("ballad", "bossa", "waltz", "swing")
 TWO_BAR = ("bossa",)
+CLAVE = ("bossa",)  # the clave never stops: a phrase fill plays toms over it, not instead
 SKELETON = (D.KICK, D.SNARE, D.SIDE_STICK)
 PICKUPS = ((D.TOM_HI, D.TOM_MID, D.TOM_LO), (D.TOM_HI_MID, D.TOM_LO, D.TOM_FLOOR_HI),
            (D.TOM_MID, D.TOM_FLOOR_HI, D.TOM_FLOOR_LO))  # grooves whose two bars are one figure
@@ -209,12 +210,14 @@ def _fill(ctx, rng, bar_start, add, level, intensity):
     return start
 
 
-def _pickup(ctx, rng, bar_start, add, intensity):
+def _pickup(ctx, rng, bar_start, add, intensity, level=1):
     """The small fill at a 4-bar phrase end: a few tom notes over the last beat (or less) while
-    the kick and snare keep the groove."""
+    the kick and snare keep the groove; at an 8-bar phrase end of a clave groove (``level``
+    2), a longer run of them (a beat or two), the clave going on underneath."""
     soft = ctx.style.name in SOFT
     step = 0.5 if ctx.compound or soft else (1.0 / 3.0 if ctx.swing >= 0.5 else 0.25)
-    n = 2 if intensity < 0.55 else 3
+    n = (2 if intensity < 0.55 else 3) + (2 if level >= 2 else 0)
+    n = min(n, int(ctx.bpb / step + EPS))
     start = bar_start + ctx.bpb - n * step
     voices = PICKUPS[int(rng.random() * len(PICKUPS))]
     for i in range(n):
@@ -254,6 +257,8 @@ def play(ctx, rng, style) -> list:
         level = p.fill if p else 0
         if level == 1 and (b + 1) * bpb <= stop + EPS and x >= 0.25:
             _pickup(ctx, rng, base, add, x)  # over the groove, which goes on
+        elif level == 2 and style.name in CLAVE and (b + 1) * bpb <= stop + EPS:
+            _pickup(ctx, rng, base, add, x, level)
         elif level >= 2 and (b + 1) * bpb <= stop + EPS:
             cut = _fill(ctx, rng, base, add, level, x)
         crash_here = (p.crash if p else False) or crash_next

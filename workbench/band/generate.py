@@ -273,10 +273,13 @@ def generate(progression, style=None, tracks=None, tempo=None, meter=None, key=N
     for name in order:
         rng = random.Random(f"{seed}/{st.name}/{name}")
         ctx.start_part(dens.get(name), vary_at=1 if name == "drums" else 2,
-                       one_bar=name == "bass" and st.name not in TWO_BAR_BASS)
+                       one_bar=name == "bass" and st.name not in TWO_BAR_BASS,
+                       steady=name == "bass")
         raw = PARTS[name].play(ctx, rng, st)
         if name == "drums" and ctx.kicks is None:
             ctx.kicks = {round(n[1], 3) for n in raw if n[0] == Drum.KICK}
+        if name == "keys" and level.get(name, 1.0) == 0.0:
+            ctx.voicings = {}  # a silenced piano leaves the guitar its guide tones
         raws[name] = (raw, rng)
 
     out_tracks = {}

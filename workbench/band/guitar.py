@@ -13,10 +13,15 @@ from functools import lru_cache
 from itertools import product
 from typing import NamedTuple
 
-from workbench.band.common import Hit, has_table, motion, nearest, resolve, shape
+from workbench.band.common import EPS, Hit, has_table, motion, nearest, resolve, shape
 from workbench.instruments import REGISTERS
 
 LO, HI = REGISTERS["guitar"]
+THUMB = ("R", "F")  # the thumb's strokes (the bass-strum); the others sound the chord
+# styles whose guitar leaves its thumb's root-fifth to the bassist when he plays (bossa's
+# fingers comp above, country's strums are the "chick" to the bass's "boom"; in a
+# guitar-and-drums intro the thumb is the bass)
+THUMB_YIELDS = ("bossa", "country")
 STRUM = 0.015  # beats between strings in a strum (about 7 ms at 120 bpm)
 
 _PICK8 = (0, 2, 3, 4, 5, 4, 3, 2)
@@ -107,6 +112,7 @@ GRIPS = {
     "reggae": Grip(4, 52, False),
 }
 CENTER = 60.0
+PEN_DOUBLE, PEN_MISSING = 6.0, 0.5  # a guide tone doubled in the piano's octave; one left to it
 
 
 @lru_cache(maxsize=4096)
@@ -147,18 +153,19 @@ def fret_shapes(pcs: tuple, need: tuple, bass_pc: int, strings: int, floor: int,
 _LEAD: dict = {}
 
 
-def voice_lead(prev, sh, grip) -> tuple | None:
-    """The shape that moves least from ``prev`` (pulled toward the middle of the neck)."""
-    memo = (prev, sh.pcs, sh.bass, sh.root, grip)
+def voice_lead(prev, sh, grip, avoid=frozenset()) -> tuple | None:
+    """The shape that moves least from ``prev`` (pulled toward the middle of the neck) and
+    sounds none of the ``avoid`` pitches (the piano's guide tones: the guitar keeps off them)."""
+    memo = (prev, sh.pcs, sh.bass, sh.root, grip, avoid)
     got = _LEAD.get(memo)
     if got is None:
         if len(_LEAD) > 20000:
             _LEAD.clear()
-        got = _LEAD[memo] = _voice_lead(prev, sh, grip)
+        got = _LEAD[memo] = _voice_lead(prev, sh, grip, avoid)
     return got
 
 
-def _voice_lead(prev, sh, grip) -> tuple | None:
+def _voice_lead(prev, sh, grip, avoid=frozenset()) -> tuple | None:
     need = [sh.pc(i) for i in (sh.third if sh.third is not None else sh.sus,
                                sh.seventh if sh.seventh is not None else sh.sixth)
             if i is not None]
@@ -174,6 +181,11 @@ def _voice_lead(prev, sh, grip) -> tuple | None:
     cands = fret_shapes(*key)
     if not cands and len(need) > 2:
         cands = fret_shapes(key[0], tuple(sorted(set(need[:2]))), *key[2:])
+    covered = {p % 12 for p in avoid}
+    if covered & set(need):  # the piano sounds those: shapes may leave them out as well
+        rest = tuple(sorted(set(need) - covered))
+        cands = tuple(sorted(set(cands) | set(fret_shapes(key[0], rest, *key[2:]))))
+    cands = tuple(c for c in cands if c[-1] <= HI) or cands  # above the register it would fold down
     if not cands:
         return None
     best, cost = None, None
@@ -183,6 +195,10 @@ def _voice_lead(prev, sh, grip) -> tuple | None:
         x += 2.0 * sum(b - a == 1 for a, b in zip(c, c[1:], strict=False))  # no semitone rubs
         if prev:
             x += motion(prev, c) / len(c) * 3
+        if avoid:  # a guide tone doubled in the piano's octave, or one left to the piano
+            pcs_c = {p % 12 for p in c}
+            x += PEN_DOUBLE * sum(p in avoid for p in c) + PEN_MISSING * sum(
+                q not in pcs_c for q in need)
         if cost is None or x < cost:
             best, cost = c, x
     return best
@@ -224,6 +240,8 @@ def play(ctx, rng, style) -> list:
     add = out.append
     table = resolve(TABLES[style.name], ctx)
     grip = GRIPS[style.name]
+    yields = style.name in THUMB_YIELDS
+    powered = table[0][0].what == "P"  # a power-chord style
     hint = 45.0
     prev = None
     power = None
@@ -231,8 +249,12 @@ def play(ctx, rng, style) -> list:
         if ev.nc:
             continue
         sh = shape(ev.chord)
-        full = voice_lead(prev, sh, grip) or guitar_shape(sh, hint)
+        keys_v = ctx.voicings.get(ev.index, ()) if _plays(ctx, ev.start, "keys") else ()
+        avoid = frozenset(p for p in keys_v if p % 12 in sh.guides)
+        full = voice_lead(prev, sh, grip, avoid) or guitar_shape(sh, hint)
         prev = full
+        if avoid & set(full):  # no shape keeps off them: the fingers leave those strings
+            full = tuple(p for p in full if p not in avoid) if len(set(full) - avoid) >= 2 else full
         if grip.bass_low:
             hint = nearest(sh.root, hint, LO, LO + 12)
         elif full[0] % 12 == sh.bass:  # the thumb takes the shape's own bass note
@@ -242,7 +264,9 @@ def play(ctx, rng, style) -> list:
         if ctx.final(ev):
             _strum(full, ev.start, ev.end, 84, add)
             continue
-        placed = False
+        placed = chord = False
+        first = None
+        short = ev.duration < ctx.bpb - EPS  # a chord of less than a bar
         for t, (_, dur, vel, weight, stroke) in ctx.hits(table, ev):
             if not ctx.keep(weight, rng):
                 continue
@@ -250,14 +274,37 @@ def play(ctx, rng, style) -> list:
             if end > ev.end:
                 end = ev.end
             placed = True
+            if stroke in THUMB:
+                if short and t - ev.start < EPS:
+                    stroke = "R"  # its one thumb note names it by its root, as the bass does
+                if first is None:
+                    first = (t, end, vel)
+                if yields and _plays(ctx, t, "bass"):
+                    continue
+            else:
+                chord = True
             if stroke == "P":
                 power = _power(power, sh.root) if sh.fifth == 7 else full[:3]
                 _strum(power, t, end, vel, add)
                 continue
-            _play(stroke, sh, full, hint, t, end, vel, add)
-        if not placed:
-            _strum(full, ev.start, min(ev.end, ev.start + 1.0), 80, add)
+            _play(stroke, sh, full, hint, t, end, vel, add, avoid)
+        if first is not None and not chord:  # a chord too short for the fingers' strokes:
+            t, end, vel = first  # they pinch it with the thumb, so it is heard as a chord
+            _play("T", sh, full, hint, t, end, vel - 4, add)
+        if not placed:  # a chord the figure does not reach: struck once, in the style's way
+            end = min(ev.end, ev.start + 1.0)
+            if powered and sh.fifth == 7:
+                power = _power(power, sh.root)
+                _strum(power, ev.start, end, 80, add)
+            else:
+                _strum(full, ev.start, end, 80, add)
     return out  # in any order: generate's finishing pass sorts every part by time
+
+
+def _plays(ctx, t, part) -> bool:
+    """Whether ``part`` plays (the arranger's plan) in the bar at beat ``t``."""
+    p = ctx.bar_plan(int((t + EPS) // ctx.bpb))
+    return p is not None and part in p.plays
 
 
 def _strum(notes, t, end, vel, add, up=False):
@@ -268,7 +315,7 @@ def _strum(notes, t, end, vel, add, up=False):
             add((p, s, end, vel - i * 2))
 
 
-def _play(stroke, sh, full, hint, t, end, vel, add):
+def _play(stroke, sh, full, hint, t, end, vel, add, avoid=frozenset()):
     low = int(hint)
     if stroke == "D":
         _strum(full, t, end, vel, add)
@@ -295,6 +342,11 @@ def _play(stroke, sh, full, hint, t, end, vel, add):
         elif stroke == "B6" and sh.kind == "dom":
             f = 10  # 5 - b7: no 6th rubbing the piano's seventh
         root = nearest(sh.root, low, LO, LO + 12)  # the boogie is on the root, not a slash bass
+        if root + f in avoid:  # the piano's 7th there: the riff an octave off it
+            root = next((r for r in (root - 12, root + 12) if r >= LO and r + f <= HI
+                         and r + f not in avoid), root)
+            if root + f in avoid:
+                f = 7
         add((root, t, end, vel))
         add((root + f, t + STRUM, end, vel - 6))
     else:

@@ -13,7 +13,7 @@ from workbench.band.common import EPS, Hit, has_table, lead, resolve, shape, swi
 
 WINDOW = (53, 81)  # inside the keys register 48..84, so swells of voice-leading stay in
 CENTER = 66.0
-ROOTLESS = {"swing"}  # bossa's Rhodes keeps plain 3-7-root-5 under the guitar's tensions
+ROOTLESS = {"swing"}  # bossa's Rhodes keeps plain 3-7-root-5 (the guitar has the tensions)
 
 
 ARPEGGIO = (0, 1, 2, 3, 1, 2, 3, 2)
@@ -49,7 +49,7 @@ TABLES: dict[str, dict] = {
                 (Hit(0, 0.2, 100, 1, -1), Hit(1.25, 0.2, 86, 0.7, -1), Hit(2.25, 0.2, 92, 0.9, -1),
                  Hit(2.75, 0.15, 80, 0.7, -1), Hit(3.25, 0.2, 88, 0.7, -1))),
     },
-    # bossa: the Rhodes between the guitar's thumb and the bass
+    # bossa: the Rhodes held above the guitar's fingers, between their strokes
     "bossa": {
         "4/4": ((Hit(1, 2.9, 64, 1, -1),),
                 (Hit(2.5, 1.45, 62, 1, -1),)),
@@ -72,9 +72,12 @@ TABLES: dict[str, dict] = {
 }
 
 # The register of the comping hand, per style (default WINDOW): where the guitar chugs low,
-# the keys sit an octave up.
-WINDOWS = {"rock": ((60, 84), 72.0), "funk": ((58, 84), 69.0), "reggae": ((58, 82), 68.0),
-           "shuffle": ((58, 82), 68.0), "country": ((58, 84), 70.0)}
+# the keys sit an octave up; where the guitar comps (swing shells, funk chops, country
+# strums, bossa's fingers), the keys sit above it, so that the guitar keeps off the piano's
+# 3rds and 7ths without leaving its nearest shapes.
+WINDOWS = {"rock": ((60, 84), 72.0), "funk": ((58, 84), 72.0), "reggae": ((58, 82), 68.0),
+           "shuffle": ((58, 82), 68.0), "country": ((58, 84), 73.0), "swing": ((58, 84), 71.0),
+           "bossa": ((56, 84), 73.0)}
 
 # Jazz comping rhythms, one chosen per bar: (pos on a straight grid, dur, vel).
 COMPING = {
@@ -121,6 +124,8 @@ def play(ctx, rng, style) -> list:
     rootless = name in ROOTLESS
     comping = name == "swing"
     table = None if comping else resolve(TABLES[name], ctx)
+    offbeat = table is not None and not any(h[0] < EPS and h[3] >= 1.0 for row in table
+                                            for h in row)
     choice = {}
 
     def bar_choice(b):
@@ -139,6 +144,7 @@ def play(ctx, rng, style) -> list:
         sh = shape(ev.chord)
         v = lead(prev, sh.voicing_pcs(rootless), lo, hi, center)
         prev = v
+        ctx.voicings[ev.index] = v
         if ctx.final(ev):
             for p in v:
                 add((p, ev.start, ev.end, 80))
@@ -161,8 +167,12 @@ def play(ctx, rng, style) -> list:
                 add((v[ARPEGGIO[arp % len(ARPEGGIO)] % len(v)], t, end, vel))
                 arp += 1
             placed = True
-        if not placed:
+        if not placed:  # a chord the figure misses: struck once, off the beat if the
+            start = ev.start  # figure answers off it (bass and guitar have the beat)
+            if offbeat and ev.duration >= 1.0 - EPS:
+                bar = int((ev.start + EPS) // ctx.bpb) * ctx.bpb
+                start = bar + swing_time(ctx, ev.start - bar + 0.5)
             end = min(ev.end, ev.start + max(1.0, min(2.0, ev.duration)))
             for p in v:
-                add((p, ev.start, end, 76))
+                add((p, start, end, 76))
     return out  # in any order: generate's finishing pass sorts every part by time

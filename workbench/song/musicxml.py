@@ -511,6 +511,7 @@ def _ending_spans(song: Song) -> list[tuple[int, int, tuple]]:
 def _full_score(song: Song, arrangement) -> list:
     """One part for the chords (with the sections of the take) and one per track, in the
     take's playing order."""
+    from music21 import chord as music21_chord
     from music21 import expressions, instrument, note, stream
     from music21 import meter as m21meter
 
@@ -539,18 +540,62 @@ def _full_score(song: Song, arrangement) -> list:
         m.insert(0, note.Rest(quarterLength=bpb))
         chords.append(m)
     parts = [chords]
+    unit = _swing_unit(arrangement.style)
+    flats = arrangement.key.prefers_flats if arrangement.key is not None else False
+    names = [note_name(pc, flats).replace("b", "-") for pc in range(12)]   # music21's flats
     for name, track in arrangement.tracks.items():
         part = stream.Part()
         part.partName = name.capitalize()
         inst = instrument.UnpitchedPercussion() if track.is_drum else instrument.instrumentFromMidiProgram(track.program)
         inst.midiChannel = track.channel
         part.insert(0, inst)
-        for n in track.notes:
-            start = round(n.start * 12) / 12
-            length = max(round((n.end - n.start) * 12) / 12, 1 / 12)
-            part.insert(start, note.Note(n.pitch, quarterLength=length))
+        for start, length, pitches in _written_notes(track.notes, arrangement.swing, unit,
+                                                     arrangement.length_beats):
+            # spelled in the key: named pitches spare music21 its slow enharmonic search
+            spelled = [f"{names[p % 12]}{p // 12 - 1}" for p in pitches]
+            part.insert(start, note.Note(spelled[0], quarterLength=length) if len(spelled) == 1
+                        else music21_chord.Chord(spelled, quarterLength=length))
         part.insert(0, m21meter.TimeSignature(arrangement.meter))
         if not track.notes or track.notes[-1].end < arrangement.length_beats:
-            part.insert(arrangement.length_beats - 1 / 12, note.Rest(quarterLength=1 / 12))
+            part.insert(arrangement.length_beats - GRID, note.Rest(quarterLength=GRID))
         parts.append(part.makeNotation())
     return parts
+
+
+GRID = 0.25     # beats: a score is written in sixteenths, the swing and the feel left to players
+
+
+def _swing_unit(style: str) -> float:
+    from workbench.band.styles import get_style
+
+    try:
+        return get_style(style).swing_unit
+    except Exception:           # a take from a style no longer known
+        return 0.5
+
+
+def _unswing(x: float, swing: float, unit: float) -> float:
+    """The straight position a swung one was played from (the inverse of the band's swing):
+    swung eighths are written as eighths, as on any chart."""
+    if not swing:
+        return x
+    pair = 2 * unit
+    k = x // pair
+    g = x - k * pair
+    mid = unit * (1.0 + 0.5 * swing)
+    f = g * unit / mid if g <= mid else unit + (g - mid) * unit / (pair - mid)
+    return k * pair + f
+
+
+def _written_notes(notes, swing: float, unit: float, length: float):
+    """The notes as a player reads them: unswung, on the sixteenth grid (the feel's push and
+    jitter gone), notes struck together with the same length as one chord. Sorted
+    (start, length, pitches) triples."""
+    struck: dict[tuple[float, float], set[int]] = {}
+    for n in notes:
+        start = round(_unswing(n.start, swing, unit) / GRID) * GRID
+        end = round(_unswing(n.end, swing, unit) / GRID) * GRID
+        start = min(max(start, 0.0), length - GRID)
+        end = min(max(end, start + GRID), length)
+        struck.setdefault((start, end - start), set()).add(n.pitch)
+    return [(start, dur, sorted(pitches)) for (start, dur), pitches in sorted(struck.items())]

@@ -59,6 +59,39 @@ def kernel_counts(kernel_manager, max_kernels: int) -> dict:
             "max_kernels": max_kernels}
 
 
+def kernels_to_shut_down(visitors, connections, watch, ever_connected, now, timeout, grace):
+    """The visitors' kernels that have had no page connected for too long.
+
+    ``watch`` maps kernel id -> when it was first seen without a page; it is updated in place
+    (entries dropped for kernels with a page, or gone). ``ever_connected`` (updated in place too)
+    holds kernels a page has connected to: those get ``timeout`` seconds; a kernel no page has
+    connected to yet gets ``timeout + grace``, because its page may still be loading.
+
+    >>> watch, seen = {}, set()
+    >>> kernels_to_shut_down({"k"}, {}, watch, seen, 0.0, 10, 60)
+    []
+    >>> kernels_to_shut_down({"k"}, {}, watch, seen, 30.0, 10, 60)   # still loading, maybe
+    []
+    >>> kernels_to_shut_down({"k"}, {}, watch, seen, 70.0, 10, 60)
+    ['k']
+    """
+    lost = []
+    for kid in sorted(visitors):
+        if connections.get(kid, 0) > 0:
+            ever_connected.add(kid)
+            watch.pop(kid, None)
+            continue
+        since = watch.setdefault(kid, now)
+        limit = timeout if kid in ever_connected else timeout + grace
+        if now - since >= limit:
+            watch.pop(kid, None)
+            lost.append(kid)
+    for kid in set(watch) - set(visitors):
+        del watch[kid]
+    ever_connected.intersection_update(visitors)
+    return lost
+
+
 FULL_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>AI Band Workbench is full</title></head>
 <body style="font-family:sans-serif;max-width:40em;margin:4em auto">
@@ -117,6 +150,14 @@ class WorkbenchVoila(Voila):
                                help="Shut down a visitor's kernel after this many seconds with "
                                     "no page connected (0 = never).")
     disconnected_interval = Int(10, config=True, help="How often to look for them (s).")
+    page_load_grace = Int(60, config=True,
+                          help="Extra seconds for a kernel no page has connected to yet (its "
+                               "page may still be loading).")
+
+    @default("log_format")
+    def _log_format_default(self):
+        # times in the log: "how long did that page take to connect" is the question it answers
+        return "%(asctime)s [%(name)s]%(highlevel)s %(message)s"
 
     @default("config_file_paths")
     def _config_file_paths_default(self):
@@ -150,32 +191,36 @@ class WorkbenchVoila(Voila):
     def listen(self):
         if self.disconnected_timeout > 0:
             self._orphans: dict[str, float] = {}
+            self._connected: set[str] = set()
+            self._note_connections(self.kernel_manager)
             tornado.ioloop.PeriodicCallback(self._shutdown_orphans,
                                             self.disconnected_interval * 1000).start()
         super().listen()
 
+    def _note_connections(self, km):
+        """Remember every kernel a page connects to, however briefly (a page that connects and
+        goes between two sweeps is still a page that loaded, not one still loading)."""
+        notify_connect = km.notify_connect
+
+        def note_and_notify(kernel_id):
+            self._connected.add(kernel_id)
+            notify_connect(kernel_id)
+
+        km.notify_connect = note_and_notify
+
     async def _shutdown_orphans(self):
         """Shut down the visitors' kernels that no page has been connected to for a while."""
         km = self.kernel_manager
+        visitors = set(km.list_kernel_ids()) - pooled_kernel_ids(km)
         connections = getattr(km, "_kernel_connections", {})
-        pooled = pooled_kernel_ids(km)
         now = time.monotonic()
-        alive = set(km.list_kernel_ids())
-        for kid in alive - pooled:
-            if connections.get(kid, 0) > 0:
-                self._orphans.pop(kid, None)
-                continue
-            since = self._orphans.setdefault(kid, now)
-            if now - since >= self.disconnected_timeout:
-                self._orphans.pop(kid, None)
-                self.log.info("kernel %s: no page connected for %.0f s, shutting it down", kid,
-                              now - since)
-                try:
-                    await km.shutdown_kernel(kid)
-                except Exception as exc:        # already gone
-                    self.log.warning("shutting down kernel %s: %r", kid, exc)
-        for kid in set(self._orphans) - alive:
-            del self._orphans[kid]
+        for kid in kernels_to_shut_down(visitors, connections, self._orphans, self._connected,
+                                        now, self.disconnected_timeout, self.page_load_grace):
+            self.log.info("kernel %s: no page connected for a while, shutting it down", kid)
+            try:
+                await km.shutdown_kernel(kid)
+            except Exception as exc:        # already gone
+                self.log.warning("shutting down kernel %s: %r", kid, exc)
 
     def init_handlers(self):
         self.app.settings["workbench_max_kernels"] = self.max_kernels

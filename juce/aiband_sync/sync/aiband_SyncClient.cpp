@@ -29,6 +29,7 @@ namespace
 
     constexpr int maxParsedFiles = 256;
     constexpr int maxBuiltRemembered = 256;
+    constexpr juce::int64 maxZipBytes = 64 * 1024 * 1024;  // the service's limit too
 }
 
 SyncClient::SyncClient (Options o, GenerationPlayer* p)
@@ -461,7 +462,14 @@ const ParsedTrack* SyncClient::ensureFile (const juce::var& record)
     const auto started = juce::Time::getMillisecondCounterHiRes();
     juce::MemoryBlock bytes;
     juce::String origin ("disk");
-    if (! readLocal (record, bytes))
+    if (readLocal (record, bytes))
+    {
+    }
+    else if (takeFromZip (record, bytes))
+    {
+        origin = "zip";
+    }
+    else
     {
         origin = "http";
         auto where = record["url_path"].toString();
@@ -596,6 +604,59 @@ void SyncClient::findLocalFolder()
     // Only the service's own folder carries its instance marker: same machine, same files.
     if (candidate.getChildFile ("meta").getChildFile (".instance-" + instance).existsAsFile())
         localFolder = candidate;
+}
+
+bool SyncClient::takeFromZip (const juce::var& record, juce::MemoryBlock& bytes)
+{
+    // Over HTTP, the first file of a generation brings the whole generation in one request;
+    // its other files (announced next) are then already here.
+    if (! options.fetchZips)
+        return false;
+    const auto generation = record["generation"].toString();
+    if (generation.isNotEmpty() && ! zipsTried.contains (generation))
+        fetchZip (generation);
+    auto it = zipped.find (record["filename"].toString());
+    if (it == zipped.end())
+        return false;
+    bytes = std::move (it->second);
+    zipped.erase (it);
+    return bytes.getSize() > 0;
+}
+
+void SyncClient::fetchZip (const juce::String& generation)
+{
+    zipsTried.add (generation);
+    while (zipsTried.size() > maxBuiltRemembered)
+        zipsTried.remove (0);
+
+    juce::MemoryBlock body;
+    int code = 0;
+    juce::String error;
+    // A generation the service has no list of (files without a sidecar) or an older service
+    // answers 404: then each file is downloaded on its own, as before.
+    if (! httpGet ("/api/generations/" + juce::URL::addEscapeChars (generation, true) + "/files.zip",
+                   body, code, error))
+        return;
+
+    zipped.clear();  // what an earlier generation's ZIP held and nobody asked for
+    juce::ZipFile zip (new juce::MemoryInputStream (body, false), true);
+    juce::int64 total = 0;
+    for (int i = 0; i < zip.getNumEntries(); ++i)
+    {
+        const auto* entry = zip.getEntry (i);
+        const auto name = entry->filename;
+        // plain file names only, and no more than a generation can hold
+        total += entry->uncompressedSize;
+        if (name.isEmpty() || name.containsAnyOf ("/\\:") || name.startsWithChar ('.') || total > maxZipBytes)
+            continue;
+        if (std::unique_ptr<juce::InputStream> in { zip.createStreamForEntry (i) })
+        {
+            juce::MemoryBlock bytes;
+            in->readIntoMemoryBlock (bytes);
+            if (bytes.getSize() == (size_t) entry->uncompressedSize)
+                zipped[name] = std::move (bytes);
+        }
+    }
 }
 
 bool SyncClient::readLocal (const juce::var& record, juce::MemoryBlock& bytes) const

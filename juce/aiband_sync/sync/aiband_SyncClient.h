@@ -36,6 +36,9 @@ public:
         /** Read files straight from the service's folder when it is on this machine (the
             service leaves meta/.instance-{id} there, as for attached notebooks); else HTTP. */
         bool readLocalFiles = true;
+        /** When downloading, fetch a generation's files in one request (the service's
+            /api/generations/{id}/files.zip) instead of one request a file. */
+        bool fetchZips = true;
         /** Where to resume from (e.g. saved with the DAW project): the last seq seen and the
             service instance it came from; 0 and empty for a fresh start. */
         juce::int64 startSince = 0;
@@ -109,6 +112,8 @@ private:
     void findLocalFolder();
     void fetchDeferred();
     bool readLocal (const juce::var& record, juce::MemoryBlock& bytes) const;
+    bool takeFromZip (const juce::var& record, juce::MemoryBlock& bytes);
+    void fetchZip (const juce::String& generation);
     juce::String registerMessage() const;
     void sendTransportIfDue (WebSocket& ws, bool force);
     void setState (State s, const juce::String& detail);
@@ -134,6 +139,8 @@ private:
     juce::String instance;
     juce::File localFolder;                                          // the service's folder, when visible
     juce::Array<juce::var> deferred;                                 // band files, fetched after the hand-over
+    std::map<juce::String, juce::MemoryBlock> zipped;                // files of the last ZIP not parsed yet
+    juce::StringArray zipsTried;                                     // generations asked for as a ZIP
     std::map<juce::String, std::unique_ptr<ParsedTrack>> parsed;     // by file name
     juce::StringArray parsedOrder;                                   // oldest first, bounded
     std::map<juce::String, double> firstNotice;                      // generation -> ms
