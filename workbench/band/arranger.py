@@ -26,11 +26,13 @@ take out (an intro, the choruses, a tag on the tonic) and decides for each bar:
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 from typing import NamedTuple
 
 from workbench.band import endings
 from workbench.chords import note_name, parse_chord
 from workbench.errors import WorkbenchError
+from workbench.progression import ChordEvent
 
 ARCS = ("build", "flat")
 
@@ -144,6 +146,7 @@ def check_intro(intro, is_song: bool) -> bool:
 # ---------------------------------------------------------------------------------------------
 # The take's timeline
 
+@lru_cache(maxsize=256)  # asked for every bar of every take
 def kind_of(label: str) -> str:
     """A section label read as what it does in the form."""
     low = label.strip().lower()
@@ -194,8 +197,9 @@ def layout(prog, repeat: int, intro: bool, ending: bool, style: str, key=None) -
     shift = intro_bars
     for r in range(repeat):
         for ce in prog.events:
-            chords.append(replace(ce, start=ce.start + (r * n + shift) * bpb,
-                                  bar=ce.bar + r * n + shift))
+            # (built directly: dataclasses.replace costs a microsecond a chord, every take)
+            chords.append(ChordEvent(ce.chord, ce.bar + r * n + shift,
+                                     ce.start + (r * n + shift) * bpb, ce.duration))
         sections += own_sections
         choruses += [c + r * per_repeat for c in own_choruses]
     bars = intro_bars + n * repeat

@@ -9,6 +9,7 @@ approach into the next chord's bass, N the next chord's bass (anticipation), G a
 from __future__ import annotations
 
 from bisect import bisect_right
+from functools import lru_cache
 
 from workbench.band import endings
 from workbench.band.common import (
@@ -18,6 +19,7 @@ from workbench.band.common import (
     has_table,
     nearest,
     resolve,
+    rounded,
     shape,
     strong_positions,
 )
@@ -114,16 +116,16 @@ def _bass_pitches(ctx):
         if ev.nc:
             out.append(None)
             continue
-        pc = shape(ev.chord).bass
-        best = None
-        for p in range(ROOT_LO, ROOT_HI + 1):
-            if p % 12 == pc:
-                cost = abs(p - prev) + 0.5 * abs(p - ROOT_CENTER)
-                if best is None or cost < best[0]:
-                    best = (cost, p)
-        out.append(best[1])
-        prev = best[1]
+        prev = _root_after(shape(ev.chord).bass, prev)
+        out.append(prev)
     return out
+
+
+@lru_cache(maxsize=512)  # pure, and asked for every chord of every take
+def _root_after(pc: int, prev: int) -> int:
+    """The pitch of class ``pc`` in the root octave nearest ``prev`` (and the octave's middle)."""
+    return min((p for p in range(ROOT_LO, ROOT_HI + 1) if p % 12 == pc),
+               key=lambda p: abs(p - prev) + 0.5 * abs(p - ROOT_CENTER))
 
 
 def _target(ev, pitches):
@@ -211,7 +213,7 @@ def play(ctx, rng, style) -> list:
             elif not ctx.keep(weight, rng):
                 continue
             p = _pitch(deg, sh, bp, ev, pitches, rng, last)
-            if deg in ("A", "N") and round(t % bpb, 6) in on_beat:
+            if deg in ("A", "N") and rounded(t % bpb, 6) in on_beat:
                 p = bp  # approach notes belong between the beats, never on one
             end = t + dur
             if end > stop:
@@ -249,7 +251,7 @@ LOCK = {"rock": True, "funk": True, "reggae": True}
 def _lock(ctx, out, pitches):
     """Kick and bass as one: a bass note with every kick (the chord's bass note, or the last
     note again), held to the next bass note."""
-    onsets = sorted({round(n[1], 3) for n in out})
+    onsets = sorted({rounded(n[1], 3) for n in out})
     have = set(onsets)
     kicks = sorted(ctx.kicks)
     events = [ev for ev in ctx.events if not ev.nc and not ctx.final(ev)]
@@ -302,9 +304,7 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
     instead."""
     bpb = ctx.bpb
     n = int(stop - start + EPS)
-    tones = [sh.root] + [sh.pc(i) for i in (sh.third, sh.fifth, sh.seventh or sh.sixth)
-                         if i is not None]
-    passing = tones + [sh.pc(2), sh.pc(5 if sh.kind == "min" else 9)]
+    tones, passing = _walk_tones(sh)
     if ctx.intensity < 0.3 and n >= 2 and ctx.meter == "4/4":
         half = n // 2
         add((bp, start, start + half - 0.1, 96))
@@ -330,7 +330,7 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
     put(bp, start, start + 0.9 if n >= 1 else stop, 100)
     for i in range(1, n):
         t = start + i
-        pos = round(t % bpb, 6)
+        pos = rounded(t % bpb, 6)
         is_strong = pos in strong
         if i == n - 1 and tgt is not None and not is_strong:
             p, tgt = _approach(rng, sh, cur, bp, tgt)
@@ -338,22 +338,41 @@ def _walk(ctx, rng, start, stop, sh, bp, tgt, strong, add):
             pool = tones if is_strong else passing
             if pos < EPS:  # a bar line inside a repeated chord: another chord tone, not the root
                 pool = tones[1:] or tones
-            aim = tgt if tgt is not None else bp
-            cands = []
-            for pc in set(pool):
-                p = nearest(pc, cur + (2 if aim >= cur else -2), LO, WALK_HI)
-                if p != cur:  # keep going: turning straight back (C D C) is a last resort
-                    cands.append((abs(p - cur) + 0.3 * abs(p - aim) + 2.5 * (p == before), p))
-            cands.sort()
+            cands = _steps(pool, cur, tgt if tgt is not None else bp, before)
             if not cands:
                 p = cur
             else:
-                p = cands[0][1] if len(cands) == 1 or rng.random() < 0.65 else cands[1][1]
+                p = cands[0] if len(cands) == 1 or rng.random() < 0.65 else cands[1]
         vel = 92 if is_strong else 84
         vel += int(rng.random() * 8) - 4
         put(p, t, min(t + 0.9, stop), vel)
         before, cur = cur, p
     return cur, tgt
+
+
+# The walk's choices below are pure functions of a few small numbers (the random draw only
+# picks among them), and a song asks the same ones chorus after chorus: each is cached.
+
+@lru_cache(maxsize=512)
+def _walk_tones(sh) -> tuple[tuple, tuple]:
+    """The chord tones a walking line lands on (root, 3rd, 5th, 7th or 6th) and those plus the
+    passing tones (9th, and 11th on minor else 13th) it may use between the strong beats."""
+    tones = (sh.root,) + tuple(sh.pc(i) for i in (sh.third, sh.fifth, sh.seventh or sh.sixth)
+                               if i is not None)
+    return tones, tones + (sh.pc(2), sh.pc(5 if sh.kind == "min" else 9))
+
+
+@lru_cache(maxsize=8192)
+def _steps(pool: tuple, cur: int, aim: int, before: int) -> tuple:
+    """The next notes of a walking line from ``cur`` toward ``aim``, best first: a pitch class
+    of ``pool`` a step or so on, near the aim, not straight back to ``before``."""
+    cands = []
+    for pc in set(pool):
+        p = nearest(pc, cur + (2 if aim >= cur else -2), LO, WALK_HI)
+        if p != cur:  # keep going: turning straight back (C D C) is a last resort
+            cands.append((abs(p - cur) + 0.3 * abs(p - aim) + 2.5 * (p == before), p))
+    cands.sort()
+    return tuple(p for _, p in cands)
 
 
 def _approach(rng, sh, cur, bp, tgt):
@@ -362,13 +381,19 @@ def _approach(rng, sh, cur, bp, tgt):
     into the approach and the approach steps into the root; a chromatic note that rubs against
     the chord still sounding gives way."""
     r = rng.random()
+    return _approach_pick(r < 0.6, r < 0.8, sh, cur, bp, tgt)
+
+
+@lru_cache(maxsize=8192)
+def _approach_pick(from_side: bool, half_step: bool, sh, cur, bp, tgt):
+    """:func:`_approach` for a draw below 0.6 (``from_side``) and below 0.8 (``half_step``)."""
     best = None
     pc = tgt % 12
     for t_oct in range(ROOT_LO + (pc - ROOT_LO) % 12, WALK_HI - 1, 12):
         below = cur < t_oct
-        side = t_oct - 1 if below == (r < 0.6) else t_oct + 1
+        side = t_oct - 1 if below == from_side else t_oct + 1
         fifth = t_oct - 5 if t_oct - 5 >= LO else t_oct + 7
-        options = [side, 2 * t_oct - side, fifth] if r < 0.8 else [fifth, side, 2 * t_oct - side]
+        options = [side, 2 * t_oct - side, fifth] if half_step else [fifth, side, 2 * t_oct - side]
         for rank, q in enumerate(options):
             if not LO <= q <= HI or q == cur:
                 continue

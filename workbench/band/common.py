@@ -19,22 +19,26 @@ EPS = 1e-6
 
 
 # ---------------------------------------------------------------------------------------------
-# Meters
+# Meters (pure and asked for per bar by the parts, so each answer is cached)
 
+@lru_cache(maxsize=64)
 def meter_parts(meter: str) -> tuple[int, int]:
     m = parse_meter(meter)  # the one meter parser
     return m.numerator, m.denominator
 
 
+@lru_cache(maxsize=64)
 def bar_beats(meter: str) -> float:
     return parse_meter(meter).beats_per_bar
 
 
+@lru_cache(maxsize=64)
 def is_compound(meter: str) -> bool:
     num, den = meter_parts(meter)
     return den == 8 and num % 3 == 0
 
 
+@lru_cache(maxsize=64)
 def beat_positions(meter: str) -> tuple[float, ...]:
     """The felt beats of a bar: quarters in simple meters, dotted quarters in 6/8 and 12/8."""
     num, den = meter_parts(meter)
@@ -44,6 +48,7 @@ def beat_positions(meter: str) -> tuple[float, ...]:
     return tuple(i * step for i in range(num))
 
 
+@lru_cache(maxsize=64)
 def strong_positions(meter: str) -> tuple[float, ...]:
     """Where the harmony must be clear: the downbeat, plus beat 3 of 4/4 and each dotted
     quarter of compound meters."""
@@ -52,6 +57,13 @@ def strong_positions(meter: str) -> tuple[float, ...]:
     if is_compound(meter):
         return beat_positions(meter)
     return (0.0,)
+
+
+@lru_cache(maxsize=16384, typed=True)
+def rounded(t: float, digits: int) -> float:
+    """``round(t, digits)``, remembered: the parts round the same grid times take after take,
+    and rounding a float costs about 0.2 us."""
+    return round(t, digits)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -89,6 +101,7 @@ class Context:
     by a coin flip per bar: bars with the same figure play the same rhythm."""
 
     __slots__ = ("events", "meter", "bpb", "bars", "swing", "unit", "intensity", "density",
+                 "_density",  # the bar's density, worked out once per bar by at_bar for keep
                  "compound", "style", "ending", "phrase", "plan", "memory", "kicks", "_key",
                  "_bar", "_slot", "user_density", "vary_at", "one_bar", "steady", "voicings",
                  "band_hits", "setup", "groove_end")
@@ -103,6 +116,7 @@ class Context:
         self.unit = unit
         self.intensity = intensity
         self.density = 0.5
+        self._density = 0.5
         self.compound = is_compound(meter)
         self.style = style
         self.ending = ending
@@ -154,6 +168,7 @@ class Context:
             variant = 0  # a steady part's phrase-end variant is its table's own second bar
         self._key = (label, broken, variant, row)
         self._slot = 0
+        self._density = self.bar_density(b)
 
     def bar_density(self, b: int) -> float:
         """The plan's density for bar ``b``; a part's own density (``density=``) is the centre
@@ -185,7 +200,7 @@ class Context:
         if self.steady:
             d = self.density if self.user_density is None else self.user_density
             return v < weight * 2.0 * d
-        return v < weight * 2.0 * self.bar_density(self._bar)
+        return v < weight * 2.0 * self._density
 
     def hits(self, table, ev):
         """(time, hit) for the table's hits that fall inside the event's span."""
@@ -354,7 +369,7 @@ class Shape:
     """A chord read by function (third, seventh, ...), cached per chord symbol."""
 
     __slots__ = ("root", "bass", "third", "fifth", "seventh", "sixth", "sus", "exts", "pcs",
-                 "allowed", "kind", "is_seventh")
+                 "allowed", "kind", "is_seventh", "_voicings")
 
     def __init__(self, chord):
         root = chord.root
@@ -399,6 +414,7 @@ class Shape:
         if kind == "min":
             allowed.add((root + 5) % 12)
         self.allowed = frozenset(allowed)
+        self._voicings: dict = {}  # voicing_pcs answers: asked again for every chord played
 
     def pc(self, interval: int) -> int:
         return (self.root + interval) % 12
@@ -413,6 +429,12 @@ class Shape:
     def voicing_pcs(self, rootless: bool = False, size: int = 4) -> tuple[int, ...]:
         """The pitch classes a comping hand plays, most important first: 3rd (or sus) and
         7th (or 6th) always, then alterations/extensions; the root unless ``rootless``."""
+        got = self._voicings.get((rootless, size))
+        if got is None:
+            got = self._voicings[(rootless, size)] = self._voicing_pcs(rootless, size)
+        return got
+
+    def _voicing_pcs(self, rootless: bool, size: int) -> tuple[int, ...]:
         order = []
         core = self.third if self.third is not None else self.sus
         if core is not None:
@@ -523,6 +545,7 @@ def lead(prev: tuple | None, pcs: tuple, lo: int, hi: int, center: float,
     return best if best is not None else ()
 
 
+@lru_cache(maxsize=8192, typed=True)  # asked for per note by the walking bass: a few hundred answers
 def nearest(pc: int, target: float, lo: int, hi: int) -> int:
     """The pitch of class ``pc`` nearest ``target`` within lo..hi."""
     p = lo + ((pc - lo) % 12)

@@ -11,7 +11,7 @@ from operator import itemgetter
 from typing import NamedTuple
 
 from workbench.band import endings
-from workbench.band.common import EPS, bar_of, beat_positions, has_table, hits, resolve
+from workbench.band.common import EPS, bar_of, beat_positions, has_table, hits, resolve, rounded
 from workbench.instruments import Drum as D
 
 KICK = D.KICK
@@ -321,7 +321,7 @@ def play(ctx, rng, style) -> list:
     # one hit per drum per instant: the groove's hit yields to a fill or crash there
     seen = {}
     for note in out:
-        seen[(note[0], round(note[1], 4))] = note
+        seen[(note[0], rounded(note[1], 4))] = note
     out = sorted(seen.values(), key=_BY_TIME)
     return out
 

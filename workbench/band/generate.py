@@ -324,87 +324,93 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
     """Who plays (the plan), dynamics per bar, feel (push and jitter), register guard, shift,
     no overlapping same-pitch notes.
 
-    The one loop every note goes through, so it is written for speed: no per-note calls
-    beyond building the Note.
+    The one loop every note goes through, so it is written for speed: what depends only on the
+    note's bar or chord (dynamics, who plays, where the harmony changes) is looked up once per
+    stretch of notes rather than per note, and no call is made per note beyond building the
+    Note and one random draw.
     """
-    lo, hi = REGISTERS.get(name, (0, 127))
-    if is_drum:
-        lo, hi = 0, 127
-    vj = feel.VEL_SPREAD * humanize
-    rand = rng.random
-    sounding = {}
-    notes = []
-    append = notes.append
+    lo, hi = (0, 127) if is_drum else REGISTERS.get(name, (0, 127))
     raw.sort(key=_by_start)
-    nbars = len(scales)
-    # where the part next lays out, per bar (a held note stops there)
-    stop_at = [0.0] * nbars
-    nxt = float("inf")
-    for b in range(nbars - 1, -1, -1):
-        if not plays[b]:
-            nxt = b * bpb
-        stop_at[b] = nxt
-    all_play = all(plays)
-    push_of = push.get if is_drum else None
+    last_bar = len(scales) - 1
+    stop_at = _stops(plays, bpb)
+    # each pitch's push (the drums' is per drum: the ride ahead, the backbeat behind)
+    pushes = [push.get(k, 0.0) for k in range(128)] if is_drum else [push] * 128
+    change_list = sorted(changes) + [_INF]
+    vj = feel.VEL_SPREAD * humanize
+    twice_jit = 2 * jit
+    rand = rng.random
     eps = EPS
     inv_bpb = 1.0 / bpb
-    last_bar = nbars - 1
+    anticipation = bpb - 0.5
+    sounding = [None] * 128  # the last note of each pitch (within 0..127 once in register)
+    notes = []
+    append = notes.append
     new_note = Note
-    change_list = sorted(changes) + [float("inf")]
-    j = 0  # change_list[j] is the first chord change after the note (raw is sorted)
-    twice_jit = 2 * jit
+    # A note's bar b and chord (change_list[j], the first change after it) are worked out with
+    # the per-note arithmetic, but only when a note reaches seg_end: a bound a hair (2 eps)
+    # below the next bar line or chord change, before which neither can change (raw is sorted
+    # by time, and 2 eps is far above the rounding of these sums).
+    seg_end = -_INF
+    b = j = 0
     for p, s, e, v in raw:
-        b = int((s + eps) * inv_bpb)
-        if b > last_bar:
-            b = last_bar
-        if not all_play:
-            if not plays[b]:
-                continue
-            if e > stop_at[b] + eps:
-                e = stop_at[b]
+        if s >= seg_end:
+            b = int((s + eps) * inv_bpb)
+            if b > last_bar:
+                b = last_bar
+            while change_list[j] <= s + eps:
+                j += 1
+            playing, stop, scale, bar_start = plays[b], stop_at[b], scales[b], b * bpb
+            cut = stop + eps
+            prev_change = change_list[j - 1] if j else -_INF
+            spill = change_list[j] - eps
+            seg_end = min((b + 1) * bpb if b < last_bar else _INF, change_list[j]) - 2 * eps
+        if not playing:
+            continue
+        if e > cut:
+            e = stop  # a held note stops where the part lays out
         if p < lo or p > hi:
             while p < lo:
                 p += 12
             while p > hi:
                 p -= 12
         if accents:
-            pos = s - b * bpb
+            pos = s - bar_start
             if pos < eps:
                 v += 6
-            elif abs(pos - (bpb - 0.5)) < eps:
+            elif -eps < pos - anticipation < eps:
                 v += 4
         if humanize:
-            while change_list[j] <= s + eps:
-                j += 1
             r = rand()
-            d = (push_of(p, 0.0) if is_drum else push) + (r - 0.5) * twice_jit
+            d = pushes[p] + (r - 0.5) * twice_jit
             if s < eps:
                 d = 0.0  # the take starts exactly on beat 0
             elif d < 0:
-                if j and change_list[j - 1] >= s - eps:
+                if prev_change >= s - eps:
                     d = -d  # a change lands on or after its beat: the harmony is never early
                 elif nc_spans and any(a - eps <= s + d < b2 - eps for a, b2 in nc_spans):
                     d = 0.0  # never early into a no-chord bar
-            if d > 0 and s + d >= change_list[j] - eps:
+            if d > 0 and s + d >= spill:
                 d = 0.0  # nor does a chord's note spill over into the next chord
             s += d
             if e - s < 0.05:
                 e = s + 0.05
             # the velocity's own draw, derived from the same one (one call a note)
-            v = int(v * scales[b] + ((r * 7919.0) % 1.0 - 0.5) * vj + 0.5)
+            v = int(v * scale + ((r * 7919.0) % 1.0 - 0.5) * vj + 0.5)
         else:
-            v = int(v * scales[b] + 0.5)
+            v = int(v * scale + 0.5)
         if v < 1:
             v = 1
         elif v > 127:
             v = 127
-        s += shift
-        prev = sounding.get(p)
+        if shift:  # a count-in (adding 0.0 changes nothing, but costs)
+            s += shift
+            e += shift
+        prev = sounding[p]
         if prev is not None and prev.end > s:
             if prev.start >= s - eps:
                 continue  # the same pitch struck twice at once: keep the first
             prev.end = s
-        n = new_note(p, s, e + shift, v)
+        n = new_note(p, s, e, v)
         sounding[p] = n
         append(n)
     if humanize:
@@ -412,5 +418,17 @@ def _finish(raw, shift, scales, plays, bpb, humanize, jit, push, rng, name, nc_s
     return notes
 
 
+def _stops(plays, bpb):
+    """Per bar, the beat where the part next lays out (infinity if it plays on to the end)."""
+    stop_at = [0.0] * len(plays)
+    nxt = _INF
+    for b in range(len(plays) - 1, -1, -1):
+        if not plays[b]:
+            nxt = b * bpb
+        stop_at[b] = nxt
+    return stop_at
+
+
+_INF = float("inf")
 _by_start = itemgetter(1, 0)
 _note_start = attrgetter("start")
