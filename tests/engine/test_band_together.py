@@ -180,3 +180,21 @@ def _power_chords_only(a):
                  if ev.start - 1e-6 <= n.start < ev.start + ev.duration - 1e-6]
         assert notes, ev.chord.symbol
         assert {n.pitch % 12 for n in notes} <= {sh.root, sh.pc(7)}, (ev.chord.symbol, notes)
+
+
+@pytest.mark.parametrize("case", STYLE_METERS, ids=_ids)
+def test_the_piano_voices_the_top_of_its_chords(case):
+    """Where the keys strike a whole voicing, its top note sings over the inner ones (a pianist
+    voices the top), so comping velocities are not one flat level."""
+    style, meter = case
+    a = workbench.generate(MIXED[meter], style=style, meter=meter, seed=2, humanize=0, repeat=2)
+    groove_end = endings.groove_bars(a) * a.beats_per_bar    # the ending's hits are the band's
+    by_strike: dict = {}
+    for n in a.tracks["keys"].notes:
+        if n.start < groove_end:
+            by_strike.setdefault(round(n.start, 4), []).append(n)
+    chords = [ns for ns in by_strike.values() if len(ns) >= 3]
+    assert chords
+    voiced = [ns for ns in chords if max(ns, key=lambda n: n.pitch).velocity
+              > max(n.velocity for n in ns if n is not max(ns, key=lambda m: m.pitch))]
+    assert len(voiced) >= 0.75 * len(chords), (len(voiced), len(chords))

@@ -18,6 +18,8 @@ ROOTLESS = {"swing"}  # bossa's Rhodes keeps plain 3-7-root-5 (the guitar has th
 
 
 ARPEGGIO = (0, 1, 2, 3, 1, 2, 3, 2)
+# A pianist voices the top of a comping chord: the top note sings over the inner ones.
+TOP_VOICE, INNER_VOICES = 6, -3
 
 
 def _arp(order, durs, vel=(76, 60), step=0.5):
@@ -145,6 +147,7 @@ def play(ctx, rng, style) -> list:
         sh = shape(ev.chord)
         v = lead(prev, sh.voicing_pcs(rootless), lo, hi, center)
         prev = v
+        top = max(v)
         ctx.voicings[ev.index] = v
         if ctx.final(ev):
             end = endings.final_end(ctx, ev)
@@ -174,9 +177,9 @@ def play(ctx, rng, style) -> list:
                 end = stop
             if what < 0 or not placed or t - ev.start < EPS:
                 # the whole voicing on the change, and on the chord's first stroke when it
-                # starts off the pattern's grid (three chords to a bar)
+                # starts off the pattern's grid (three chords to a bar), its top voiced
                 for p in v:
-                    add((p, t, end, vel))
+                    add((p, t, end, vel + (TOP_VOICE if p == top else INNER_VOICES)))
             else:  # broken chord: the voices in the table's order, restarted on each chord
                 add((v[ARPEGGIO[arp % len(ARPEGGIO)] % len(v)], t, end, vel))
                 arp += 1
@@ -189,5 +192,5 @@ def play(ctx, rng, style) -> list:
             end = min(stop, ev.start + max(1.0, min(2.0, ev.duration)))
             if start < end - EPS:  # (an off-beat answer after the ending's first kick: none)
                 for p in v:
-                    add((p, start, end, 76))
+                    add((p, start, end, 76 + (TOP_VOICE if p == top else INNER_VOICES)))
     return out  # in any order: generate's finishing pass sorts every part by time
