@@ -85,6 +85,9 @@ class Progression:
     # chorus without labels. The arranger reads these to shape the take over the form.
     sections: list[str] = field(default_factory=list)
     choruses: list[int] = field(default_factory=list)
+    # Per bar, whether a section of the chart starts there: a label change says it too, but
+    # not two sections of the same name in a row (the two A's of AABA). Empty: label changes.
+    section_starts: list[bool] = field(default_factory=list)
 
     @property
     def chords(self) -> list[Chord]:

@@ -90,6 +90,23 @@ def test_crashes_on_section_starts_not_on_the_first_beat(case):
 
 
 @pytest.mark.parametrize("case", STYLE_METERS, ids=_ids)
+def test_two_sections_of_the_same_name_are_two_sections(case):
+    """The chart's A A: the second A starts a section as the B does (a crash on its first bar,
+    the biggest fill into it), though its label is the same as the bar before's."""
+    style, meter = case
+    text = f"Title: AABA\n[A] {BY_METER[meter]}\n[A] {BY_METER[meter]}\n[B] {B8}\n" \
+        f"[A] {BY_METER[meter]}"
+    from workbench.song.text import parse_song
+
+    prog = parse_song(text, meter=meter).progression()
+    assert prog.sections[7:9] == ["A", "A"] and prog.section_starts[8]
+    a = workbench.generate(prog, style=style, meter=meter, seed=2, intro=False)
+    assert a.plan[8].section_start and a.plan[8].crash, a.plan[8]
+    assert a.plan[7].fill >= a.plan[23].fill, (a.plan[7].fill, a.plan[23].fill)
+    assert a.plan[7].fill == a.plan[15].fill  # into the second A as into the B
+
+
+@pytest.mark.parametrize("case", STYLE_METERS, ids=_ids)
 def test_the_bridge_is_not_the_a(case):
     style, meter = case
     a = workbench.generate(song(meter), style=style, meter=meter, seed=3, intro=False,

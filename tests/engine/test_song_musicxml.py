@@ -157,7 +157,7 @@ def test_full_score_one_part_per_track(tmp_path):
     # the form, and swing's tag (its closing two bars twice more) before the final bar
     assert len(chords_part.getElementsByClass(stream.Measure)) == arr.bars == arr.intro_bars + 36
     marks = [m.content for m in chords_part.recurse().getElementsByClass(expressions.RehearsalMark)]
-    assert marks == ["A", "B", "A"]
+    assert marks == ["A", "A", "B", "A"]        # the two A's in a row are two sections
     bass = score.parts[1].recurse().notes
     assert len(bass) >= len(arr.tracks["bass"].notes) // 2
 

@@ -98,6 +98,7 @@ class Take(NamedTuple):
     tag: bool  # a bar on the tonic was added so that the take ends home
     tag_from: int = -1  # the first bar of the style's tag (the closing bars again), or -1
     kick_bars: int = 0  # bars before the final one the ending's kicks take (endings.py)
+    section_starts: frozenset = frozenset()  # bars where the chart starts a section (A A)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -220,7 +221,10 @@ def layout(prog, repeat: int, intro: bool, ending: bool, style: str, key=None) -
                                                         times, size, style, key)
             bars += times * size
     kicks = endings.kick_bars(style, prog.meter, bars, intro_bars) if ending else 0
-    return Take(chords, sections, choruses, bars, intro_bars, tag, tag_from, kicks)
+    own_starts = prog.section_starts if len(prog.section_starts) == n else ()
+    starts = frozenset(intro_bars + r * n + i for r in range(repeat)
+                       for i, s in enumerate(own_starts) if s)
+    return Take(chords, sections, choruses, bars, intro_bars, tag, tag_from, kicks, starts)
 
 
 def _tag(chords, sections, choruses, bars, bpb, times, size, style, key):
@@ -292,7 +296,9 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
             for i in range(first, min(first + phrase, bars)):
                 if take.choruses[i] == target and kinds[i] == "verse":
                     kinds[i] = "breakdown"
+    new_section = take.section_starts
     starts = [i == ib or (i > ib and (take.sections[i] != take.sections[i - 1]
+                                      or i in new_section
                                       or take.choruses[i] != take.choruses[i - 1]
                                       or kinds[i] != kinds[i - 1])) for i in range(bars)]
     # each chorus's length, for the gentle climb inside it
@@ -306,7 +312,7 @@ def plan_bars(take: Take, style: str, intensity: float, arc, tracks, phrase: int
     # entry after the intro, a new chorus of 8 bars or more (a 4-bar loop played over and
     # over turns at its 8-bar phrases instead)
     turns = [starts[i] and (i == ib or take.sections[i] != take.sections[i - 1]
-                            or kinds[i] != kinds[i - 1]
+                            or i in new_section or kinds[i] != kinds[i - 1]
                             or ch_len.get(take.choruses[i], 0) >= 8) for i in range(bars)]
     out = []
     turn_at = ib  # phrases count from where the form last turned

@@ -296,6 +296,7 @@ class Song:
         events: list[ChordEvent] = []
         texts: list[str] = []
         sections: list[str] = []
+        starts: list[bool] = []
         chorus_of: list[int] = []
         previous: Chord = NO_CHORD
         for number, (index, chorus) in enumerate(order):
@@ -318,10 +319,11 @@ class Song:
                 previous = chord
             texts.append(_bar_text(events[first:], meter))
             sections.append(bar.section or "")
+            starts.append(number == 0 or bar.label is not None)
             chorus_of.append(chorus)
         text = "| " + " | ".join(texts) + " |"
         return Progression(events, meter, bar_beats, len(order), self.key, False, text, texts,
-                           sections=sections, choruses=chorus_of)
+                           sections=sections, choruses=chorus_of, section_starts=starts)
 
     def transpose(self, semitones: int) -> Song:
         """The same song moved by ``semitones`` (chords, alternates, melody and key), its chords

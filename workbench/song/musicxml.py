@@ -531,7 +531,10 @@ def _full_score(song: Song, arrangement) -> list:
             _first_attributes(m, song, arrangement.meter, arrangement.tempo)
         played = i - (1 if offset else 0)
         label = prog.section(played) if prog is not None and played >= 0 else ""
-        if label and (label != last_label or (prog.chorus(played) != prog.chorus(played - 1))):
+        starts = prog is not None and played < len(prog.section_starts) and \
+            prog.section_starts[played]
+        if label and (label != last_label or starts
+                      or prog.chorus(played) != prog.chorus(played - 1)):
             m.insert(0, expressions.RehearsalMark(label))
         last_label = label
         for ev in by_bar.get(i, []):

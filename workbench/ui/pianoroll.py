@@ -47,13 +47,16 @@ def track_color(name: str, index: int) -> str:
 
 def section_starts(arrangement) -> dict[int, str]:
     """Bar (on the arrangement's timeline) → the section label that starts there, for songs: a
-    new label, or the same one in the next chorus. Read from the arranger's plan, so that an
+    new label, the same one in the next chorus, or the chart's next section of the same name
+    (the second A of AABA). Read from the arranger's plan, so that an
     intro the band added is labelled and the sections after it sit where they are played."""
     shift = 1 if getattr(arrangement, "count_in", False) else 0
     out, before = {}, None
     for bar in getattr(arrangement, "plan", None) or ():
-        here = (bar.section, bar.chorus)
-        if bar.section and here != before:
+        here = (bar.section, bar.chorus, bar.kind)
+        # a start with the same label, chorus and kind: the chart's next section of that name
+        again = bar.section_start and here == before
+        if bar.section and (here[:2] != (before or ())[:2] or again):
             out[bar.bar + shift] = bar.section
         before = here
     return out
