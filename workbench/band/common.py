@@ -369,7 +369,7 @@ class Shape:
     """A chord read by function (third, seventh, ...), cached per chord symbol."""
 
     __slots__ = ("root", "bass", "third", "fifth", "seventh", "sixth", "sus", "exts", "pcs",
-                 "allowed", "kind", "is_seventh", "_voicings")
+                 "allowed", "kind", "is_seventh", "guides", "_voicings")
 
     def __init__(self, chord):
         root = chord.root
@@ -414,17 +414,14 @@ class Shape:
         if kind == "min":
             allowed.add((root + 5) % 12)
         self.allowed = frozenset(allowed)
+        # the guide tones' pitch classes: the 3rd (or sus) and the 7th (or 6th)
+        core = self.third if self.third is not None else self.sus
+        top = self.seventh if self.seventh is not None else self.sixth
+        self.guides = frozenset(self.pc(i) for i in (core, top) if i is not None)
         self._voicings: dict = {}  # voicing_pcs answers: asked again for every chord played
 
     def pc(self, interval: int) -> int:
         return (self.root + interval) % 12
-
-    @property
-    def guides(self) -> frozenset:
-        """The guide tones' pitch classes: the 3rd (or sus) and the 7th (or 6th)."""
-        core = self.third if self.third is not None else self.sus
-        top = self.seventh if self.seventh is not None else self.sixth
-        return frozenset(self.pc(i) for i in (core, top) if i is not None)
 
     def voicing_pcs(self, rootless: bool = False, size: int = 4) -> tuple[int, ...]:
         """The pitch classes a comping hand plays, most important first: 3rd (or sus) and

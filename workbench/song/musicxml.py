@@ -570,10 +570,11 @@ GRID = 0.25     # beats: a score is written in sixteenths, the swing and the fee
 
 def _swing_unit(style: str) -> float:
     from workbench.band.styles import get_style
+    from workbench.errors import WorkbenchError
 
     try:
         return get_style(style).swing_unit
-    except Exception:           # a take from a style no longer known
+    except WorkbenchError:      # a take from a style no longer known
         return 0.5
 
 
