@@ -32,6 +32,7 @@ Hit(at=1.5, length=0.45, velocity=108, weight=1.0, what=49)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import NamedTuple
 
 from workbench.band.common import EPS, Hit, has_table, resolve, swing_time
@@ -241,8 +242,6 @@ def slide_chord(chord):
     >>> slide_chord(parse_chord("C9")).pitch_classes
     (1, 5, 8, 11, 3)
     """
-    from dataclasses import replace
-
     up = [(pc + 1) % 12 for pc in chord.pitch_classes]
     return replace(chord, symbol=chord.symbol + "(slide)", root=(chord.root + 1) % 12,
                    bass=(chord.bass + 1) % 12, pitch_classes=tuple(up))
@@ -314,8 +313,6 @@ class Ritard:
 
     def chords(self, chords) -> list:
         """The chord timeline as played (ChordEvents, copied)."""
-        from dataclasses import replace
-
         out = []
         for ce in chords:
             if ce.start + ce.duration > self.a:
